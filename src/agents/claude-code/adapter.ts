@@ -1,0 +1,54 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { AgentAdapter, AgentContext } from '../adapter.js';
+import { writeSkills } from '../skills.js';
+import { createClaudeCodeParser } from './parser.js';
+
+/**
+ * Claude Code, the one agent the worker ships (`@anthropic-ai/claude-code`, pinned).
+ * Instructions and skills go to the user-level config dir (`CLAUDE_CONFIG_DIR`), which the
+ * CLI reads besides the checkout's own CLAUDE.md: the checkout stays untouched.
+ */
+export const claudeCodeAdapter: AgentAdapter = {
+  slug: 'claude-code',
+  displayName: 'Claude Code',
+  binaryName: 'claude',
+
+  requiredSecrets: () => ({ anyOf: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'] }),
+
+  bundledBinary() {
+    try {
+      const manifest = createRequire(import.meta.url).resolve('@anthropic-ai/claude-code/package.json');
+      return join(dirname(manifest), 'bin', 'claude.exe');
+    } catch {
+      return undefined;
+    }
+  },
+
+  async prepare(ctx: AgentContext) {
+    await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
+    if (ctx.agentsMd) await writeFile(join(ctx.configDir, 'CLAUDE.md'), ctx.agentsMd, { mode: 0o600 });
+    await writeSkills(join(ctx.configDir, 'skills'), ctx.skills);
+  },
+
+  command(ctx: AgentContext) {
+    const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits'];
+    if (ctx.model) args.push('--model', ctx.model);
+    const env: Record<string, string> = {
+      ...ctx.baseEnv,
+      CLAUDE_CONFIG_DIR: ctx.configDir,
+      // Offline and quiet: no telemetry, update checks or error reports.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_AUTOUPDATER: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      // The CLI retries even a 401 ten times by default; the worker's limits stop the rest.
+      CLAUDE_CODE_MAX_RETRIES: '2',
+    };
+    if (ctx.baseUrl) env.ANTHROPIC_BASE_URL = ctx.baseUrl;
+    return { file: ctx.binary, args, cwd: ctx.checkoutDir, env, stdin: ctx.prompt };
+  },
+
+  createParser: createClaudeCodeParser,
+};

@@ -1,0 +1,416 @@
+/**
+ * A local stand-in for the slice of GitHub's REST API that opening a pull request needs.
+ *
+ * It answers with GitHub's JSON shapes and error bodies, so the real Octokit client runs
+ * against it unchanged (its `baseUrl` pointed at {@link GitHubStandIn.apiUrl}).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Options for {@link startGitHubStandIn}. */
+export interface GitHubStandInOptions {
+  /** The only token accepted, as `Authorization: token X` or `Bearer X`. */
+  token: string;
+  /** `''` (default) for api.github.com-style paths, `/api/v3` for GitHub Enterprise Server. */
+  pathPrefix?: string;
+  /**
+   * Whether a branch exists, e.g. backed by the demo git server's bare repositories. When
+   * given, creating a PR whose head or base is missing fails as GitHub does.
+   */
+  branchExists?: (owner: string, repo: string, branch: string) => Promise<boolean>;
+  /** `default_branch` reported for every repository. Default `main`. */
+  defaultBranch?: string;
+  /** Login of the user the token belongs to; becomes each PR's `user`. Default `viberator-bot`. */
+  login?: string;
+}
+
+/** A minimal GitHub `repository` object as nested in pull requests. */
+export interface RepoRef {
+  name: string;
+  full_name: string;
+  owner: { login: string };
+}
+
+/** A pull request as GitHub's REST API returns it (the fields a PR opener reads). */
+export interface PullRecord {
+  id: number;
+  number: number;
+  node_id: string;
+  url: string;
+  html_url: string;
+  state: 'open' | 'closed';
+  title: string;
+  body: string | null;
+  draft: boolean;
+  locked: boolean;
+  merged: boolean;
+  maintainer_can_modify: boolean;
+  user: { login: string; type: string };
+  head: { ref: string; label: string; sha?: string; repo: RepoRef };
+  base: { ref: string; label: string; repo: RepoRef };
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+/** Routes {@link GitHubStandIn.failNext} can break. */
+export type FailableRoute = 'create_pull' | 'list_pulls';
+
+/** A running stand-in returned by {@link startGitHubStandIn}. */
+export interface GitHubStandIn {
+  /** `http://127.0.0.1:PORT`, the web root that `html_url`s point into. */
+  baseUrl: string;
+  /** Root of the REST API: the server's base URL plus `pathPrefix`. */
+  apiUrl: string;
+  /** Every pull request created, across repositories, in creation order. */
+  pulls: PullRecord[];
+  /** Every request received; `path` is the request target as sent, `body` the parsed JSON. */
+  requests: Array<{ method: string; path: string; body: unknown }>;
+  /** Makes the next request on `route` fail with `status` and GitHub's error body shape. */
+  failNext(route: FailableRoute, status: number, message: string, errors?: unknown[]): void;
+  /** Stops listening and drops keep-alive connections. */
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const DOCS_CREATE_PULL = `${DOCS}/pulls/pulls#create-a-pull-request`;
+
+/** GitHub's error body: message, optional errors, documentation_url and the status as a string. */
+function errorBody(status: number, message: string, errors?: unknown[], docs = DOCS): unknown {
+  return {
+    message,
+    ...(errors ? { errors } : {}),
+    documentation_url: docs,
+    status: String(status),
+  };
+}
+
+function validationFailed(errors: unknown[]): Reply {
+  return { status: 422, body: errorBody(422, 'Validation Failed', errors, DOCS_CREATE_PULL) };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Accepts `token X` (what Octokit sends for classic tokens) and `Bearer X`, any case. */
+function authorized(header: string | undefined, token: string): boolean {
+  const match = /^(token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[2] !== undefined && sameSecret(match[2], token);
+}
+
+async function readJson(req: IncomingMessage): Promise<{ ok: boolean; value: unknown }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, value: text };
+  }
+}
+
+let requestCounter = 0;
+
+function send(res: ServerResponse, reply: Reply): void {
+  const payload = reply.status === 204 ? '' : JSON.stringify(reply.body);
+  requestCounter += 1;
+  res.writeHead(reply.status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'X-GitHub-Media-Type': 'github.v3; format=json',
+    // Octokit puts this id in its logs and errors, as support would ask for it on GitHub.
+    'X-GitHub-Request-Id': `STAND-IN:${requestCounter.toString(16).toUpperCase()}`,
+  });
+  res.end(payload);
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Starts the stand-in on a random port of 127.0.0.1.
+ *
+ * Routes: `GET /repos/{o}/{r}`, `GET|POST /repos/{o}/{r}/pulls`,
+ * `GET|PATCH /repos/{o}/{r}/pulls/{n}`. Everything else is 404 `{"message":"Not Found"}`.
+ */
+export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<GitHubStandIn> {
+  const prefix = (opts.pathPrefix ?? '').replace(/\/+$/, '');
+  const defaultBranch = opts.defaultBranch ?? 'main';
+  const login = opts.login ?? 'viberator-bot';
+  const pulls: PullRecord[] = [];
+  const requests: GitHubStandIn['requests'] = [];
+  const failures: Record<FailableRoute, Reply[]> = { create_pull: [], list_pulls: [] };
+  const nextNumber = new Map<string, number>();
+  let baseUrl = '';
+  let apiUrl = '';
+
+  const repoRef = (owner: string, repo: string): RepoRef => ({
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    owner: { login: owner },
+  });
+
+  const pullsOf = (owner: string, repo: string): PullRecord[] =>
+    pulls.filter((p) => p.base.repo.full_name === `${owner}/${repo}`);
+
+  /** Head as GitHub takes it: `branch` (same repo) or `owner:branch` (possibly a fork). */
+  const parseHead = (owner: string, head: string): { owner: string; ref: string } => {
+    const colon = head.indexOf(':');
+    return colon < 0
+      ? { owner, ref: head }
+      : { owner: head.slice(0, colon), ref: head.slice(colon + 1) };
+  };
+
+  const takeFailure = (route: FailableRoute): Reply | undefined => failures[route].shift();
+
+  const getRepo = (owner: string, repo: string): Reply => ({
+    status: 200,
+    body: {
+      id: hashId(`${owner}/${repo}`),
+      name: repo,
+      full_name: `${owner}/${repo}`,
+      private: true,
+      owner: { login: owner, type: 'Organization' },
+      html_url: `${baseUrl}/${owner}/${repo}`,
+      url: `${apiUrl}/repos/${owner}/${repo}`,
+      clone_url: `${baseUrl}/${owner}/${repo}.git`,
+      default_branch: defaultBranch,
+    },
+  });
+
+  const listPulls = (owner: string, repo: string, query: URLSearchParams): Reply => {
+    const failure = takeFailure('list_pulls');
+    if (failure) return failure;
+    const state = query.get('state') ?? 'open';
+    const head = query.get('head');
+    const base = query.get('base');
+    // GitHub reads head as "user:ref-name", or a bare "user" for all of that user's heads;
+    // a bare branch name is therefore taken as a user and usually matches nothing.
+    const headMatches = (p: PullRecord): boolean =>
+      head === null ||
+      (head.includes(':') ? p.head.label === head : p.head.repo.owner.login === head);
+    const matches = pullsOf(owner, repo).filter(
+      (p) =>
+        (state === 'all' || p.state === state) &&
+        headMatches(p) &&
+        (base === null || p.base.ref === base),
+    );
+    const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
+    const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+    // Newest first, as GitHub's default sort (created, desc) returns them.
+    const sorted = [...matches].reverse();
+    return { status: 200, body: sorted.slice((page - 1) * perPage, page * perPage) };
+  };
+
+  const createPull = async (owner: string, repo: string, body: unknown): Promise<Reply> => {
+    const failure = takeFailure('create_pull');
+    if (failure) return failure;
+    const input = (body ?? {}) as Record<string, unknown>;
+    const title = asString(input.title);
+    const headInput = asString(input.head);
+    const base = asString(input.base);
+    const missing = [
+      ['title', title],
+      ['head', headInput],
+      ['base', base],
+    ]
+      .filter(([, v]) => v === undefined)
+      .map(([field]) => ({ resource: 'PullRequest', field, code: 'missing_field' }));
+    if (missing.length > 0 || !title || !headInput || !base) return validationFailed(missing);
+
+    const head = parseHead(owner, headInput);
+    const label = `${head.owner}:${head.ref}`;
+    if (opts.branchExists) {
+      const [headOk, baseOk] = await Promise.all([
+        opts.branchExists(head.owner, repo, head.ref),
+        opts.branchExists(owner, repo, base),
+      ]);
+      const invalid = [
+        ...(baseOk ? [] : [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]),
+        ...(headOk ? [] : [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]),
+      ];
+      if (invalid.length > 0) return validationFailed(invalid);
+    }
+    if (head.owner === owner && head.ref === base) {
+      return validationFailed([
+        {
+          resource: 'PullRequest',
+          code: 'custom',
+          message: `No commits between ${base} and ${head.ref}`,
+        },
+      ]);
+    }
+    const duplicate = pullsOf(owner, repo).find(
+      (p) => p.state === 'open' && p.head.label === label,
+    );
+    if (duplicate) {
+      return validationFailed([
+        {
+          resource: 'PullRequest',
+          code: 'custom',
+          message: `A pull request already exists for ${label}.`,
+        },
+      ]);
+    }
+
+    const key = `${owner}/${repo}`;
+    const number = nextNumber.get(key) ?? 1;
+    nextNumber.set(key, number + 1);
+    const now = new Date().toISOString();
+    const pull: PullRecord = {
+      id: hashId(key) * 1000 + number,
+      number,
+      node_id: Buffer.from(`PR_${key}#${number}`).toString('base64url'),
+      url: `${apiUrl}/repos/${owner}/${repo}/pulls/${number}`,
+      html_url: `${baseUrl}/${owner}/${repo}/pull/${number}`,
+      state: 'open',
+      title,
+      body: typeof input.body === 'string' ? input.body : null,
+      draft: input.draft === true,
+      locked: false,
+      merged: false,
+      maintainer_can_modify: input.maintainer_can_modify !== false,
+      user: { login, type: 'Bot' },
+      head: { ref: head.ref, label, repo: repoRef(head.owner, repo) },
+      base: { ref: base, label: `${owner}:${base}`, repo: repoRef(owner, repo) },
+      created_at: now,
+      updated_at: now,
+      closed_at: null,
+    };
+    pulls.push(pull);
+    return { status: 201, body: pull };
+  };
+
+  const findPull = (owner: string, repo: string, number: number): PullRecord | undefined =>
+    pullsOf(owner, repo).find((p) => p.number === number);
+
+  const updatePull = (owner: string, repo: string, number: number, body: unknown): Reply => {
+    const pull = findPull(owner, repo, number);
+    if (!pull) return { status: 404, body: errorBody(404, 'Not Found') };
+    const input = (body ?? {}) as Record<string, unknown>;
+    if (input.state !== undefined && input.state !== 'open' && input.state !== 'closed') {
+      return validationFailed([{ resource: 'PullRequest', field: 'state', code: 'invalid' }]);
+    }
+    if (typeof input.title === 'string') pull.title = input.title;
+    if (typeof input.body === 'string' || input.body === null) pull.body = input.body;
+    if (typeof input.base === 'string') {
+      pull.base = { ...pull.base, ref: input.base, label: `${owner}:${input.base}` };
+    }
+    if (input.state === 'closed' && pull.state === 'open') {
+      pull.state = 'closed';
+      pull.closed_at = new Date().toISOString();
+    } else if (input.state === 'open') {
+      pull.state = 'open';
+      pull.closed_at = null;
+    }
+    pull.updated_at = new Date().toISOString();
+    return { status: 200, body: pull };
+  };
+
+  const route = async (method: string, path: string, query: URLSearchParams, body: unknown) => {
+    const repoMatch = /^\/repos\/([^/]+)\/([^/]+)(\/pulls(?:\/(\d+))?)?\/?$/.exec(path);
+    if (repoMatch?.[1] && repoMatch[2]) {
+      const owner = decodeURIComponent(repoMatch[1]);
+      const repo = decodeURIComponent(repoMatch[2]);
+      const pullsPath = repoMatch[3];
+      const number = repoMatch[4] ? Number(repoMatch[4]) : undefined;
+      if (!pullsPath && method === 'GET') return getRepo(owner, repo);
+      if (pullsPath && number === undefined) {
+        if (method === 'GET') return listPulls(owner, repo, query);
+        if (method === 'POST') return createPull(owner, repo, body);
+      }
+      if (number !== undefined) {
+        if (method === 'GET') {
+          const pull = findPull(owner, repo, number);
+          return pull ? { status: 200, body: pull } : undefined;
+        }
+        if (method === 'PATCH') return updatePull(owner, repo, number, body);
+      }
+    }
+    return undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const parsed = await readJson(req);
+    requests.push({ method, path: target, body: parsed.value });
+    // Credentials are checked before routing, so a bad token is 401 everywhere, as on GitHub.
+    if (!authorized(req.headers.authorization, opts.token)) {
+      send(res, { status: 401, body: errorBody(401, 'Bad credentials') });
+      return;
+    }
+    if (!parsed.ok) {
+      send(res, { status: 400, body: errorBody(400, 'Problems parsing JSON') });
+      return;
+    }
+    const url = new URL(target, 'http://placeholder');
+    const notFound = { status: 404, body: errorBody(404, 'Not Found') };
+    if (prefix !== '' && !url.pathname.startsWith(`${prefix}/`)) {
+      send(res, notFound);
+      return;
+    }
+    const reply = await route(
+      method,
+      url.pathname.slice(prefix.length),
+      url.searchParams,
+      parsed.value,
+    );
+    send(res, reply ?? notFound);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        const message = error instanceof Error ? error.message : String(error);
+        send(res, { status: 500, body: errorBody(500, `Stand-in error: ${message}`) });
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
+  apiUrl = `${baseUrl}${prefix}`;
+
+  return {
+    baseUrl,
+    apiUrl,
+    pulls,
+    requests,
+    failNext: (failRoute, status, message, errors) => {
+      failures[failRoute].push({ status, body: errorBody(status, message, errors) });
+    },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Octokit's fetch keeps connections alive; without this close() would wait for them.
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+/** A stable positive id derived from a name, so ids look like GitHub's without a database. */
+function hashId(text: string): number {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return (h % 900_000) + 100_000;
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { readWorkerEnv } from '../config/worker-env.js';
+import type { Result } from '../core/result.js';
+import { WorkerError } from '../errors.js';
+import { buildLocalPayload } from '../payload/local-payload.js';
+import { loadPayload } from '../payload/load.js';
+import { type ValidatedPayload, validatePayload } from '../payload/validate.js';
+import { VERSION } from '../version.js';
+import { listAgents, runDoctor } from './cli-info.js';
+import { executeJob } from './execute-job.js';
+
+interface RunOptions {
+  payload?: string;
+  resultFile?: string;
+  keepWorkspace?: boolean;
+  repo?: string;
+  agent?: string;
+  prompt?: string;
+  template?: string;
+  branchTemplate?: string;
+  baseBranch?: string;
+  model?: string;
+  baseUrl?: string;
+  jobId?: string;
+  ticketKey?: string;
+  ticketTitle?: string;
+}
+
+async function emitResult(result: Result, resultFile: string | undefined): Promise<void> {
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  process.stdout.write(text);
+  if (resultFile) await writeFile(resultFile, text, { mode: 0o600 });
+}
+
+/** An invalid payload: exit 2, nothing created, no callback; the Result still says why. */
+async function rejectPayload(error: WorkerError, jobId: string, resultFile: string | undefined): Promise<number> {
+  process.stderr.write(`viberator: ${error.message}\n`);
+  const now = new Date().toISOString();
+  await emitResult(
+    { jobId, status: 'failed', startedAt: now, finishedAt: now, durationMs: 0, failure: error.toFailure() },
+    resultFile,
+  );
+  return 2;
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const env = readWorkerEnv(process.env, Boolean(process.stderr.isTTY));
+  let validated: ValidatedPayload;
+  let rawJobId = options.jobId ?? 'unknown';
+  try {
+    if (options.payload) {
+      if (options.repo || options.agent || options.prompt) {
+        throw new WorkerError('invalid_payload', 'give either --payload or --repo/--agent/--prompt, not both');
+      }
+      validated = await loadPayload(options.payload);
+    } else if (options.repo && options.agent && options.prompt) {
+      const payload = (await buildLocalPayload({ ...options, repo: options.repo, agent: options.agent, prompt: options.prompt })) as { jobId: string };
+      rawJobId = payload.jobId;
+      validated = validatePayload(payload);
+    } else {
+      throw new WorkerError('invalid_payload', 'give --payload <path|s3://…|->, or --repo, --agent and --prompt');
+    }
+  } catch (error) {
+    if (error instanceof WorkerError) return rejectPayload(error, rawJobId, options.resultFile);
+    throw error;
+  }
+  const result = await executeJob(validated, { env, stderr: process.stderr, keepWorkspace: options.keepWorkspace });
+  await emitResult(result, options.resultFile);
+  return result.status === 'completed' ? 0 : 1;
+}
+
+const program = new Command()
+  .name('viberator')
+  .description('Runs an AI coding agent on a ticket: clone, run, commit, push, pull request, report.')
+  .version(VERSION)
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run one job, from a payload or from flags')
+  .option('--payload <source>', 'payload: a path, s3://bucket/key, or - for stdin')
+  .option('--result-file <path>', 'also write the result JSON there')
+  .option('--keep-workspace', 'keep the job workspace after the run')
+  .option('--repo <url-or-path>', 'repository URL or local path (builds a local payload)')
+  .addOption(new Option('--agent <slug>', 'agent slug (see `viberator agents`)'))
+  .option('--prompt <text|@file>', 'the prompt, or @file to read it from a file')
+  .option('--template <template>', 'prompt template (default ticket_developing)')
+  .option('--branch-template <template>', 'branch name template (default viberator/{{ ticket }})')
+  .option('--base-branch <branch>', 'base branch (default main)')
+  .option('--model <model>', 'model for the agent')
+  .option('--base-url <url>', 'model endpoint override')
+  .option('--job-id <id>', 'job id (default local-<time>-<random>)')
+  .option('--ticket-key <key>', 'ticket key (default LOCAL-1)')
+  .option('--ticket-title <title>', 'ticket title (default: the prompt\'s first line)')
+  .action(async (options: RunOptions) => {
+    process.exitCode = await run(options);
+  });
+
+program
+  .command('doctor')
+  .description('check the agent CLIs, git and node')
+  .action(async () => {
+    process.exitCode = await runDoctor(process.env, process.stdout);
+  });
+
+program
+  .command('agents')
+  .description('list the supported agents and their slugs')
+  .action(() => {
+    listAgents(process.stdout);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = (error as { code?: string; exitCode?: number }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exitCode = 0;
+  else if (code?.startsWith('commander.')) process.exitCode = 2;
+  else {
+    process.stderr.write(`viberator: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,50 @@
+import { gitIn, type GitSetup } from './repository.js';
+
+export interface CommitIdentity {
+  jobId: string;
+  agent: string;
+  clankerId: string;
+}
+
+export interface CommitOutcome {
+  /** HEAD after committing (the agent's commits included). */
+  headSha: string;
+  /** Whether the worker made a commit of its own for uncommitted changes. */
+  committedRemaining: boolean;
+  /** Files that differ between the base commit and HEAD. */
+  changedFiles: string[];
+}
+
+/** The trailers that mark a worker commit (runtime.md). */
+export function commitTrailers(identity: CommitIdentity): string {
+  return [
+    `Viberator-Job: ${identity.jobId}`,
+    `Viberator-Agent: ${identity.agent}`,
+    `Viberator-Clanker: ${identity.clankerId}`,
+  ].join('\n');
+}
+
+/**
+ * Keeps whatever the agent committed and commits what it left uncommitted, with the three
+ * trailers. Nothing the worker placed lives in the checkout, so `add -A` takes only the
+ * agent's work.
+ */
+export async function commitChanges(
+  setup: GitSetup,
+  dir: string,
+  baseSha: string,
+  subject: string,
+  identity: CommitIdentity,
+): Promise<CommitOutcome> {
+  const git = gitIn(dir, setup);
+  await git.add(['-A']);
+  const status = await git.status();
+  const committedRemaining = !status.isClean();
+  if (committedRemaining) {
+    await git.commit(`${subject}\n\n${commitTrailers(identity)}\n`);
+  }
+  const headSha = (await git.revparse(['HEAD'])).trim();
+  const diff = headSha === baseSha ? '' : await git.raw(['diff', '--name-only', '--no-renames', baseSha, headSha]);
+  const changedFiles = diff.split('\n').filter((line) => line.length > 0);
+  return { headSha, committedRemaining, changedFiles };
+}

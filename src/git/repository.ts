@@ -1,0 +1,79 @@
+import { type SimpleGit, simpleGit } from 'simple-git';
+import { GIT_ENV_ALLOWED, gitAuthEnv } from './git-auth.js';
+
+/** How git reaches the repository and who it is. */
+export interface GitSetup {
+  /** Remote URL or local path, as git sees it (never with credentials). */
+  source: string;
+  /** Set for remotes: the URL the token is scoped to. */
+  remoteUrl?: URL;
+  token?: string;
+  author: { name: string; email: string };
+  /** Host variables git may need (PATH, proxies, CA bundle). */
+  hostEnv: NodeJS.ProcessEnv;
+  /** A directory for git's HOME, so the host's ~/.gitconfig plays no part. */
+  home: string;
+}
+
+const PASSED_HOST_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'GIT_SSL_CAINFO', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
+
+/** A simple-git instance for `dir`, with the token (if any) in the process env only. */
+export function gitIn(dir: string, setup: GitSetup): SimpleGit {
+  const env: Record<string, string> = {
+    HOME: setup.home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: setup.author.name,
+    GIT_AUTHOR_EMAIL: setup.author.email,
+    GIT_COMMITTER_NAME: setup.author.name,
+    GIT_COMMITTER_EMAIL: setup.author.email,
+    ...gitAuthEnv(setup.remoteUrl, setup.token),
+  };
+  for (const name of PASSED_HOST_VARIABLES) {
+    const value = setup.hostEnv[name];
+    if (value) env[name] = value;
+  }
+  return simpleGit({
+    baseDir: dir,
+    allowEnvironment: GIT_ENV_ALLOWED,
+    // The credential travels as GIT_CONFIG_* of the git process, by design (see git-auth.ts).
+    unsafe: { allowUnsafeConfigEnvCount: true },
+  }).env(env);
+}
+
+/** stderr of a failed git command, whatever shape simple-git gave it. */
+export function gitErrorText(error: unknown): string {
+  return error instanceof Error ? error.message.trim() : String(error);
+}
+
+export type AuthProblem = 'unauthorized' | 'forbidden' | 'not_found';
+
+/** Recognises the credential problems git reports for HTTP remotes. */
+export function authProblemOf(text: string): AuthProblem | undefined {
+  if (/could not read Username|Authentication failed|\b401\b|Unauthorized|invalid credentials/i.test(text)) return 'unauthorized';
+  if (/\b403\b|Forbidden|Permission to .* denied|Write access to repository not granted/i.test(text)) return 'forbidden';
+  if (/\b404\b|Repository not found|does not appear to be a git repository|not found/i.test(text)) return 'not_found';
+  return undefined;
+}
+
+/** The credential advice that goes with an auth problem. */
+export function credentialAdvice(problem: AuthProblem, action: string): string {
+  switch (problem) {
+    case 'unauthorized':
+      return `the git server refused the credentials (401) while trying to ${action}: check that the GITHUB_TOKEN secret holds a valid, unexpired token`;
+    case 'forbidden':
+      return `the git server denied access (403) while trying to ${action}: check that the GITHUB_TOKEN secret's token may ${action === 'clone' ? 'read' : 'write to'} this repository`;
+    case 'not_found':
+      return `the repository was not found (404) while trying to ${action}: check repository.url and that the GITHUB_TOKEN secret's token can see the repository`;
+  }
+}
+
+/** One line of git's stderr worth showing a person: its `fatal:`/`error:`/`remote:` lines. */
+export function gitHeadline(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^(fatal|error|remote|!)/.test(line));
+  return (lines.length > 0 ? lines : [text.split('\n')[0] ?? '']).slice(0, 3).join(' | ');
+}
+

@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import { WorkerError } from '../errors.js';
+import { unknownPlaceholders } from '../git/branch-name.js';
+import { type RepositoryLocation, parseRepositoryUrl } from './repository-url.js';
+import { type Payload, payloadSchema } from './schema.js';
+
+/** A payload that passed every check, with what the checks derived from it. */
+export interface ValidatedPayload {
+  payload: Payload;
+  repository: RepositoryLocation;
+  /** No callback: progress and result stay on this machine. */
+  localMode: boolean;
+}
+
+/** JSON path of a problem, e.g. `secrets[0].ref`; `(root)` for the whole document. */
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('');
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return 'is required';
+  return issue.message;
+}
+
+/**
+ * Validates a parsed payload, listing every problem with its JSON path in one
+ * `invalid_payload` error. Nothing is created and nothing is called before this passes.
+ */
+export function validatePayload(input: unknown): ValidatedPayload {
+  const parsed = payloadSchema.safeParse(input);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${describe(issue)}`);
+
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const localMode = raw.callback === undefined;
+
+  let repository: RepositoryLocation | undefined;
+  const url = (raw.repository as { url?: unknown } | undefined)?.url;
+  if (typeof url === 'string' && url.length > 0) {
+    const result = parseRepositoryUrl(url, localMode);
+    if ('problem' in result) problems.push(`repository.url: ${result.problem}`);
+    else repository = result.location;
+  }
+
+  const template = (raw.project as { branchNameTemplate?: unknown } | undefined)?.branchNameTemplate;
+  if (typeof template === 'string') {
+    const unknown = unknownPlaceholders(template);
+    if (unknown.length > 0) {
+      problems.push(
+        `project.branchNameTemplate: unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(', ')} (known: ticket, original_ticket, clanker)`,
+      );
+    }
+  }
+
+  if (problems.length > 0 || !parsed.success || !repository) {
+    throw new WorkerError('invalid_payload', `invalid payload: ${problems.join('; ')}`);
+  }
+  return { payload: parsed.data, repository, localMode };
+}
+
+/** Parses JSON text, then validates it. */
+export function validatePayloadText(text: string, source: string): ValidatedPayload {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: ${source} is not valid JSON (${(error as Error).message})`,
+    );
+  }
+  return validatePayload(input);
+}

@@ -1,0 +1,62 @@
+/** Text every secret value is replaced with (platform-api.md). */
+export const REDACTED = '[REDACTED]';
+
+/** Values shorter than this are not redacted: they would shred ordinary text. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Replaces known secret values, and the encodings a secret travels in (Basic auth base64,
+ * URL-encoding), in strings and in any JSON-like value. One instance per job; secrets are
+ * added as they are resolved.
+ */
+export class Redactor {
+  private readonly needles = new Set<string>();
+  private pattern: RegExp | null = null;
+
+  add(value: string | undefined): void {
+    if (!value || value.length < MIN_SECRET_LENGTH) return;
+    for (const form of encodingsOf(value)) this.needles.add(form);
+    const sorted = [...this.needles].sort((a, b) => b.length - a.length);
+    this.pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+  }
+
+  get size(): number {
+    return this.needles.size;
+  }
+
+  text(value: string): string {
+    return this.pattern ? value.replace(this.pattern, REDACTED) : value;
+  }
+
+  /** Deep copy of a JSON-like value with every string redacted (keys too). */
+  value<T>(value: T): T {
+    return redactDeep(value, (s) => this.text(s), new WeakSet()) as T;
+  }
+}
+
+function encodingsOf(value: string): string[] {
+  const forms = [value, encodeURIComponent(value)];
+  // git and HTTP clients carry tokens as Basic credentials.
+  for (const user of ['x-access-token', 'oauth2', 'git', 'x']) {
+    forms.push(Buffer.from(`${user}:${value}`).toString('base64'));
+  }
+  return forms.filter((form) => form.length >= MIN_SECRET_LENGTH);
+}
+
+function redactDeep(value: unknown, text: (s: string) => string, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return text(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, text, seen));
+  if (value instanceof Error) {
+    return { name: value.name, message: text(value.message), stack: text(value.stack ?? '') };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[text(key)] = redactDeep(item, text, seen);
+  return out;
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
