@@ -168,10 +168,11 @@ export async function runJob(options: JobOptions): Promise<Result> {
 
 function finish(result: Partial<Result> & { jobId: string }, started: number, status: Result['status'], options: JobOptions): Result {
   const finished = Date.now();
+  const { jobId, ...rest } = result;
   return options.redactor.value({
-    jobId: result.jobId,
+    jobId,
     status,
-    ...result,
+    ...rest,
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,

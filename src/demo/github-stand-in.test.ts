@@ -155,6 +155,7 @@ describe('GitHub stand-in with Octokit', () => {
         owner: 'acme',
         repo: 'app',
         title: 'T',
+        head: '', // an empty head is "missing" to GitHub as well
         base: 'main',
       }),
     );

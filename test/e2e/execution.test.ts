@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { listBranches, readBranch } from '../../src/demo/seed-repo.js';
+import { executionPayload, writePrompt } from '../support/payloads.js';
+import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+
+const git = promisify(execFile);
+
+describe('an execution job, end to end over real protocols', () => {
+  const secrets = plantedSecrets();
+  let world: LocalWorld;
+  let workRoot: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets });
+    workRoot = await tempDir('viberator-e2e-work-');
+    env = cliEnv({
+      VIBERATOR_WORK_ROOT: workRoot,
+      GITHUB_API_URL: world.github.apiUrl,
+      ANTHROPIC_API_KEY: secrets.anthropicKey,
+      GITHUB_TOKEN: secrets.githubToken,
+    });
+  });
+  afterAll(async () => world?.close());
+
+  const payload = () =>
+    executionPayload({
+      jobId: 'job_exec_1',
+      repoUrl: world.repoUrl,
+      modelUrl: world.model.url,
+      prompt: writePrompt('src/login.js', "export const redirect = '/dashboard';", 'Login now redirects to /dashboard.'),
+      overrides: {
+        clanker: {
+          id: 'clk_backend',
+          name: 'backend-bot',
+          agent: 'claude-code',
+          model: 'claude-sonnet-4-5',
+          baseUrl: world.model.url,
+          agentsMd: '# House rules\n- Marker HOUSE-RULES-7731: run the tests before you finish.\n',
+        },
+      },
+    });
+
+  it('pushes a branch with a trailer-carrying commit and opens a pull request', async () => {
+    const run = await runCli(['run', '--payload', '-'], { env, stdin: JSON.stringify(payload()) });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      jobId: 'job_exec_1',
+      status: 'completed',
+      phase: 'execution',
+      agent: 'claude-code',
+      branch: 'viberator/ENG-42',
+      changedFiles: 1,
+      prNumber: 1,
+    });
+    expect(run.result?.agentDurationMs).toBeGreaterThan(0);
+    expect(run.result?.usage?.outputTokens).toBeGreaterThan(0);
+
+    const branch = await readBranch(world.bareRepo, 'viberator/ENG-42');
+    expect(branch?.sha).toBe(run.result?.commitSha);
+    expect(branch?.files).toContain('src/login.js');
+    expect(branch?.message).toMatch(/^ENG-42: Fix login redirect/);
+    expect(branch?.message).toContain('Viberator-Job: job_exec_1');
+    expect(branch?.message).toContain('Viberator-Agent: claude-code');
+    expect(branch?.message).toContain('Viberator-Clanker: clk_backend');
+
+    const [pull] = world.github.pulls;
+    expect(world.github.pulls).toHaveLength(1);
+    expect(run.result?.prUrl).toBe(pull?.html_url);
+    expect(pull).toMatchObject({ title: 'ENG-42: Fix login redirect', head: { ref: 'viberator/ENG-42' }, base: { ref: 'main' } });
+    expect(pull?.body).toContain('<!-- viberator-job: job_exec_1 -->');
+    expect(pull?.body).toContain('Login now redirects to /dashboard.');
+    expect(pull?.body).toContain('src/login.js');
+
+    // The clanker's model and instructions reached the model server.
+    const toolRequests = world.model.requests.filter((r) => Array.isArray((r.body as any)?.tools));
+    expect(toolRequests.length).toBeGreaterThan(0);
+    expect(toolRequests.every((r) => (r.body as any).model === 'claude-sonnet-4-5')).toBe(true);
+    expect(JSON.stringify(toolRequests[0]?.body)).toContain('HOUSE-RULES-7731');
+
+    // Events: every step started and completed, in lifecycle order.
+    const steps = run.progress.filter((line) => / (started|completed|failed)$/.test(line));
+    expect(steps[0]).toBe('viberator: received started');
+    expect(steps.at(-1)).toBe('viberator: reporting completed');
+    expect(run.progress.some((line) => line.includes('agent edit Write'))).toBe(true);
+
+    // The workspace is gone and nothing the worker placed was committed.
+    expect(await readdir(workRoot)).toEqual([]);
+    expect(branch?.files.sort()).toEqual(['README.md', 'src/index.js', 'src/login.js']);
+  });
+
+  it('run again, updates the same branch and reuses the open pull request', async () => {
+    const first = await readBranch(world.bareRepo, 'viberator/ENG-42');
+    const run = await runCli(['run', '--payload', '-'], { env, stdin: JSON.stringify(payload()) });
+    expect(run.code).toBe(0);
+    expect(world.github.pulls).toHaveLength(1);
+    expect(run.result?.prNumber).toBe(1);
+    expect(run.result?.prUrl).toBe(world.github.pulls[0]?.html_url);
+    const second = await readBranch(world.bareRepo, 'viberator/ENG-42');
+    expect(second?.sha).toBe(run.result?.commitSha);
+    expect(second?.sha).not.toBe(first?.sha);
+  });
+
+  it('runs from flags on a local repository: the branch lands in it, no pull request', async () => {
+    const localRepo = await tempDir('viberator-local-repo-');
+    await git('git', ['clone', '--quiet', world.bareRepo, localRepo]);
+    const run = await runCli(
+      ['run', '--repo', localRepo, '--agent', 'claude-code', '--prompt', writePrompt('notes.md', '# Notes'), '--base-url', world.model.url, '--ticket-key', 'LOC-7'],
+      { env },
+    );
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.result).toMatchObject({ status: 'completed', branch: 'viberator/LOC-7', changedFiles: 1 });
+    expect(run.result?.prUrl).toBeUndefined();
+    expect(run.progress.some((line) => line.includes('no pull request: the repository is a local path'))).toBe(true);
+    const { stdout } = await git('git', ['-C', localRepo, 'show', '--stat', '--format=%B', 'viberator/LOC-7']);
+    expect(stdout).toContain('notes.md');
+    expect(stdout).toContain('Viberator-Agent: claude-code');
+  });
+
+  it('runs a research job: a document in the Result, nothing pushed', async () => {
+    const before = await listBranches(world.bareRepo);
+    const run = await runCli(['run', '--payload', '-'], {
+      env,
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_research_1',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: 'Research how sessions are stored.\n[[answer]]\nSessions live in src/session.js and expire after 30 minutes.\n[[end]]\n',
+          overrides: { template: 'ticket_research' },
+        }),
+      ),
+    });
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      status: 'completed',
+      phase: 'research',
+      document: 'Sessions live in src/session.js and expire after 30 minutes.',
+    });
+    expect(run.result?.branch).toBeUndefined();
+    expect(run.result?.prUrl).toBeUndefined();
+    expect(run.progress.some((line) => line.includes('pushing'))).toBe(false);
+    expect(await listBranches(world.bareRepo)).toEqual(before);
+  });
+});

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The Result JSON from stdout, when it parses. */
+  result: Record<string, any> | undefined;
+  /** Event lines of the progress view on stderr (`viberator: …`). */
+  progress: string[];
+}
+
+/** Runs the built CLI as a real process: `node dist/cli.js <args>`. */
+export function runCli(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; stdin?: string; onSpawn?: (pid: number) => void; timeoutMs?: number },
+): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    child.on('error', fail);
+    child.on('spawn', () => child.pid && opts.onSpawn?.(child.pid));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let result: Record<string, any> | undefined;
+      try {
+        result = JSON.parse(stdout);
+      } catch {
+        result = undefined;
+      }
+      const progress = stderr.split('\n').filter((line) => line.startsWith('viberator: '));
+      done({ code, stdout, stderr, result, progress });
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** Secret values planted by a test, unique per run so a hit can only come from a leak. */
+export function plantedSecrets(): { githubToken: string; anthropicKey: string } {
+  return {
+    githubToken: `ghs_planted${randomBytes(16).toString('hex')}`,
+    anthropicKey: `sk-ant-planted${randomBytes(16).toString('hex')}`,
+  };
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The minimal host environment a test gives the CLI, plus its own variables. */
+export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', ...extra };
+}
