@@ -58,7 +58,15 @@ export async function createSandbox(): Promise<Sandbox> {
   await git('init', '-q', '-b', 'main');
   await writeFile(join(checkout, 'README.md'), '# Demo\n\nA demo repository.\n');
   await git('add', '.');
-  await git('-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', 'commit', '-qm', 'init');
+  await git(
+    '-c',
+    'user.name=Demo',
+    '-c',
+    'user.email=demo@example.invalid',
+    'commit',
+    '-qm',
+    'init',
+  );
   return { root, checkout, home, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
@@ -138,7 +146,9 @@ export function runClaudeHeadless(opts: HeadlessRunOptions): Promise<HeadlessRun
   });
   child.stdin.end(opts.prompt);
   const timer =
-    opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), opts.killAfterMs);
+    opts.killAfterMs === undefined
+      ? undefined
+      : setTimeout(() => child.kill('SIGTERM'), opts.killAfterMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -255,7 +265,10 @@ async function record(name: string, c: FixtureCase): Promise<void> {
       outcome: end.outcome,
     };
     await writeFile(join(FIXTURE_DIR, `${name}.jsonl`), `${stdout.join('\n')}\n`);
-    await writeFile(join(FIXTURE_DIR, `${name}.expected.json`), `${JSON.stringify(expected, null, 2)}\n`);
+    await writeFile(
+      join(FIXTURE_DIR, `${name}.expected.json`),
+      `${JSON.stringify(expected, null, 2)}\n`,
+    );
     const exit = result.exit.signal ?? result.exit.code;
     console.log(`${name}: exit ${exit}, ${stdout.length} lines, ${result.durationMs} ms`);
   } finally {
