@@ -8,6 +8,7 @@ import { renderBranchName } from '../git/branch-name.js';
 import { cloneRepository } from '../git/clone.js';
 import { commitChanges } from '../git/commit.js';
 import { pushBranch } from '../git/push.js';
+import { secretsInChanges } from '../git/secret-scan.js';
 import type { GitSetup } from '../git/repository.js';
 import type { Logger } from '../log.js';
 import type { Clanker, Payload } from '../payload/schema.js';
@@ -144,7 +145,18 @@ export async function runJob(options: JobOptions): Promise<Result> {
       if (commit.changedFiles.length > 0) {
         result.branch = branch;
         result.commitSha = commit.headSha;
-        await step('pushing', () => pushBranch(git, checkout.dir, branch));
+        await step('pushing', async () => {
+          const leaked = await secretsInChanges(git, checkout.dir, checkout.baseSha, [...secrets.values()]);
+          if (leaked.length > 0) {
+            const where = leaked.map((hit) => `${hit.name}${hit.files.length ? ` (in ${hit.files.join(', ')})` : ' (in a commit message or a removed line)'}`);
+            throw new WorkerError(
+              'push_failed',
+              `push refused: the changes contain the value of secret ${where.join(', ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
+              { retryable: false },
+            );
+          }
+          await pushBranch(git, checkout.dir, branch);
+        });
         await step('opening_pr', async () => {
           const pr = await openPr(payload, validated, clanker, branch, githubToken, run.outcome.finalText, commit.changedFiles, options);
           if (pr) {

@@ -45,7 +45,14 @@ export type ModelReply =
   /** A final text answer (`stop_reason: end_turn`), optionally preceded by a thinking block. */
   | { type: 'text'; text: string; thinking?: string }
   /** One tool call (`stop_reason: tool_use`), optionally preceded by thinking and text. */
-  | { type: 'tool_use'; name: string; input: unknown; id?: string; text?: string; thinking?: string }
+  | {
+      type: 'tool_use';
+      name: string;
+      input: unknown;
+      id?: string;
+      text?: string;
+      thinking?: string;
+    }
   /** An HTTP error with Anthropic's error JSON; `errorType` defaults from the status. */
   | { type: 'error'; status: number; errorType?: string; message?: string }
   /** Accept the request and never answer (the connection stays open until close()). */
@@ -108,7 +115,8 @@ const ERROR_MESSAGES: Record<string, string> = {
 
 /** The body Anthropic sends with an error status. */
 function errorBody(status: number, errorType?: string, message?: string): string {
-  const type = errorType ?? ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+  const type =
+    errorType ?? ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
   return JSON.stringify({
     type: 'error',
     error: { type, message: message ?? ERROR_MESSAGES[type] ?? `HTTP ${status}` },
@@ -229,7 +237,11 @@ export const defaultModelScript: ModelScript = (request) => {
     // Without a reported directory, pass the path on unchanged: Claude Code 2.1 resolves a
     // relative path against its own working directory, which is the checkout.
     const filePath = posix.isAbsolute(next.path) || !cwd ? next.path : posix.join(cwd, next.path);
-    return { type: 'tool_use', name: 'Write', input: { file_path: filePath, content: next.content } };
+    return {
+      type: 'tool_use',
+      name: 'Write',
+      input: { file_path: filePath, content: next.content },
+    };
   }
   if (directives.answer !== undefined) return { type: 'text', text: directives.answer };
   const paths = directives.writes.map((w) => w.path);
@@ -250,7 +262,8 @@ function replyBlocks(reply: ModelReply, toolId: string): ContentBlock[] {
   const blocks: ContentBlock[] = [];
   // Anthropic signs thinking blocks; the CLI only passes the signature back, so any opaque
   // string will do.
-  if (reply.thinking) blocks.push({ type: 'thinking', thinking: reply.thinking, signature: 'c2ln' });
+  if (reply.thinking)
+    blocks.push({ type: 'thinking', thinking: reply.thinking, signature: 'c2ln' });
   if (reply.type === 'text' || reply.text) blocks.push({ type: 'text', text: reply.text ?? '' });
   if (reply.type === 'tool_use') {
     blocks.push({ type: 'tool_use', id: reply.id ?? toolId, name: reply.name, input: reply.input });
@@ -266,7 +279,11 @@ function chunks(text: string, size = 64): string[] {
 }
 
 /** Writes a reply as the Messages API's server-sent events. */
-function writeStream(res: ServerResponse, message: Record<string, unknown>, blocks: ContentBlock[]) {
+function writeStream(
+  res: ServerResponse,
+  message: Record<string, unknown>,
+  blocks: ContentBlock[],
+) {
   const event = (type: string, data: Record<string, unknown>) =>
     res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   const usage = message.usage as { input_tokens: number; output_tokens: number };
@@ -278,12 +295,24 @@ function writeStream(res: ServerResponse, message: Record<string, unknown>, bloc
       // Tool input must arrive through input_json_delta: the CLI ignores a pre-filled input.
       event('content_block_start', { index, content_block: { ...block, input: {} } });
       for (const part of chunks(JSON.stringify(block.input ?? {}))) {
-        event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
+        event('content_block_delta', {
+          index,
+          delta: { type: 'input_json_delta', partial_json: part },
+        });
       }
     } else if (block.type === 'thinking') {
-      event('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
-      event('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: block.thinking } });
-      event('content_block_delta', { index, delta: { type: 'signature_delta', signature: block.signature } });
+      event('content_block_start', {
+        index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      });
+      event('content_block_delta', {
+        index,
+        delta: { type: 'thinking_delta', thinking: block.thinking },
+      });
+      event('content_block_delta', {
+        index,
+        delta: { type: 'signature_delta', signature: block.signature },
+      });
     } else {
       event('content_block_start', { index, content_block: { type: 'text', text: '' } });
       for (const part of chunks(block.text ?? '')) {
@@ -348,7 +377,13 @@ export async function startAnthropicModelServer(
       // Not JSON: keep the raw text in the record; the endpoint decides what to do with it.
     }
     const { 'x-api-key': _key, authorization: _auth, ...headers } = req.headers;
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers, body });
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search,
+      headers,
+      body,
+    });
 
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/api/hello') {
@@ -361,8 +396,17 @@ export async function startAnthropicModelServer(
       return;
     }
     if (req.method === 'GET' && path === '/v1/models') {
-      const model = { type: 'model', id: 'claude-demo', display_name: 'Demo', created_at: '2026-01-01T00:00:00Z' };
-      sendJson(res, 200, JSON.stringify({ data: [model], has_more: false, first_id: model.id, last_id: model.id }));
+      const model = {
+        type: 'model',
+        id: 'claude-demo',
+        display_name: 'Demo',
+        created_at: '2026-01-01T00:00:00Z',
+      };
+      sendJson(
+        res,
+        200,
+        JSON.stringify({ data: [model], has_more: false, first_id: model.id, last_id: model.id }),
+      );
       return;
     }
     const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
@@ -371,11 +415,19 @@ export async function startAnthropicModelServer(
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/messages') {
-      sendJson(res, 404, errorBody(404, 'not_found_error', `Not found: ${req.method} ${url.pathname}`));
+      sendJson(
+        res,
+        404,
+        errorBody(404, 'not_found_error', `Not found: ${req.method} ${url.pathname}`),
+      );
       return;
     }
     if (!isObject) {
-      sendJson(res, 400, errorBody(400, 'invalid_request_error', 'Request body is not a JSON object'));
+      sendJson(
+        res,
+        400,
+        errorBody(400, 'invalid_request_error', 'Request body is not a JSON object'),
+      );
       return;
     }
 

@@ -68,11 +68,11 @@ export function credentialAdvice(problem: AuthProblem, action: string): string {
   }
 }
 
-/** One line of git's stderr worth showing a person: its `fatal:`/`error:`/`remote:` lines. */
+/** The lines of git's stderr worth showing a person: `remote:`, `fatal:`, `error:` and `!` lines. */
 export function gitHeadline(text: string): string {
   const lines = text
     .split('\n')
-    .map((line) => line.trim())
+    .map((line) => line.replace(/\s+/g, ' ').trim())
     .filter((line) => /^(fatal|error|remote|!)/.test(line));
   return (lines.length > 0 ? lines : [text.split('\n')[0] ?? '']).slice(0, 3).join(' | ');
 }

@@ -9,6 +9,7 @@ import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../support
 
 /** Asserts the Result's failure and the exit code, and that no planted secret leaked. */
 function expectFailure(run: CliRun, failure: { code: string; retryable: boolean; step: string; message: RegExp }, secrets: string[]) {
+  if (process.env.SHOW_FAILURES) console.log(JSON.stringify(run.result?.failure));
   expect(run.result?.status).toBe('failed');
   expect(run.result?.failure).toMatchObject({ code: failure.code, retryable: failure.retryable, step: failure.step });
   expect(run.result?.failure?.message).toMatch(failure.message);

@@ -33,7 +33,8 @@ export const claudeCodeAdapter: AgentAdapter = {
   },
 
   command(ctx: AgentContext) {
-    const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits'];
+    // No session on disk: a job is never resumed, and the transcript would keep what the model said.
+    const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--no-session-persistence'];
     if (ctx.model) args.push('--model', ctx.model);
     const env: Record<string, string> = {
       ...ctx.baseEnv,

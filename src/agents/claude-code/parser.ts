@@ -5,8 +5,8 @@
  */
 import { constants } from 'node:os';
 import type { AgentEvent, ToolKind } from '../../events.js';
-import type { AgentExit, AgentOutcome, AgentOutputParser } from '../types.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
+import type { AgentExit, AgentOutcome, AgentOutputParser } from '../types.js';
 
 /** stderr lines turned into events before the rest are only counted (a crashing CLI can
  * print thousands of stack lines). */
@@ -72,9 +72,10 @@ function toolResultText(content: unknown): string {
 }
 
 /** Events for the content blocks of an `assistant` line. */
-function assistantEvents(line: Json): AgentEvent[] {
+function assistantEvents(line: Json, raw: string): AgentEvent[] {
   const message = isObject(line.message) ? line.message : {};
-  const content = Array.isArray(message.content) ? message.content : [];
+  const content = message.content;
+  if (!Array.isArray(content)) return [system(raw)]; // a shape we do not know: show it
   // Errors the CLI reports in the model's place (401, 5xx, timeouts) come as a synthetic
   // assistant message: they are the CLI speaking, not the model.
   const role = line.is_api_error_message === true ? 'system' : 'assistant';
@@ -84,7 +85,8 @@ function assistantEvents(line: Json): AgentEvent[] {
     switch (block.type) {
       case 'text': {
         const text = str(block.text);
-        if (text?.trim()) events.push({ type: 'agent.message', role, text: truncateForEvent(text) });
+        if (text?.trim())
+          events.push({ type: 'agent.message', role, text: truncateForEvent(text) });
         break;
       }
       case 'thinking': {
@@ -151,7 +153,9 @@ function systemEvents(line: Json, raw: string): AgentEvent[] {
     }
     case 'permission_denied': {
       const why = str(line.message) ?? str(line.decision_reason);
-      return [system(`Permission denied: ${str(line.tool_name) ?? 'a tool'}${why ? ` (${why})` : ''}`)];
+      return [
+        system(`Permission denied: ${str(line.tool_name) ?? 'a tool'}${why ? ` (${why})` : ''}`),
+      ];
     }
     // A running estimate of thinking tokens: a progress tick, not news.
     case 'thinking_tokens':
@@ -193,10 +197,15 @@ function resultOutcome(line: Json): AgentOutcome {
   const subtype = str(line.subtype) ?? 'unknown';
   const text = str(line.result)?.trim();
   const failed = line.is_error === true || subtype !== 'success';
-  if (!failed) return { failed: false, ...(text !== undefined ? { finalText: str(line.result) } : {}) };
+  if (!failed)
+    return { failed: false, ...(text !== undefined ? { finalText: str(line.result) } : {}) };
   const errors = Array.isArray(line.errors) ? line.errors.filter((e) => typeof e === 'string') : [];
+  const turns = num(line.num_turns);
   let reason =
-    text || errors.join('; ') || SUBTYPE_REASONS[subtype] || `Claude Code reported ${subtype}`;
+    text ||
+    errors.join('; ') ||
+    (SUBTYPE_REASONS[subtype] ?? `Claude Code reported ${subtype}`) +
+      (subtype === 'error_max_turns' && turns !== undefined ? ` (${turns} turns)` : '');
   const status = num(line.api_error_status);
   // The CLI's text for a 401 ("Invalid API key") does not name the status; keep it visible.
   if (status !== undefined && !reason.includes(String(status))) {
@@ -239,7 +248,7 @@ export function createClaudeCodeParser(): AgentOutputParser {
       case 'system':
         return systemEvents(line, raw);
       case 'assistant':
-        return assistantEvents(line);
+        return assistantEvents(line, raw);
       case 'user':
         return userEvents(line);
       case 'result': {
@@ -249,7 +258,8 @@ export function createClaudeCodeParser(): AgentOutputParser {
         if (usage) events.push(usage);
         // A denial is not a failure (the CLI exits 0), but the job may be missing work.
         const denied = deniedTools(line);
-        if (denied.length > 0) events.push(system(`Permission denied for tools: ${denied.join(', ')}`));
+        if (denied.length > 0)
+          events.push(system(`Permission denied for tools: ${denied.join(', ')}`));
         return events;
       }
       // Partial-message chunks (only with --include-partial-messages) and progress ticks
