@@ -1,0 +1,65 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { executionPayload } from '../support/payloads.js';
+import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+
+describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
+  const secrets = plantedSecrets();
+  let world: LocalWorld;
+  let s3: S3rver;
+  let endpoint: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets });
+    s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: await tempDir('viberator-s3-'), configureBuckets: [{ name: 'jobs', configs: [] }] });
+    const address = (await s3.run()) as { address: string; port: number };
+    endpoint = `http://127.0.0.1:${address.port}`;
+    env = cliEnv({
+      VIBERATOR_WORK_ROOT: await tempDir('viberator-s3-work-'),
+      ANTHROPIC_API_KEY: secrets.anthropicKey,
+      GITHUB_TOKEN: secrets.githubToken,
+      GITHUB_API_URL: world.github.apiUrl,
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      VIBERATOR_S3_FORCE_PATH_STYLE: 'true',
+    });
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const body = executionPayload({
+      jobId: 'job_s3_1',
+      repoUrl: world.repoUrl,
+      modelUrl: world.model.url,
+      prompt: 'Summarise the repository.\n[[answer]]\nA tiny demo app.\n[[end]]\n',
+      overrides: { template: 'ticket_research' },
+    });
+    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: 'job_s3_1/payload.json', Body: JSON.stringify(body) }));
+    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: 'broken.json', Body: '{"version":1,"jobId":"x"}' }));
+  });
+  afterAll(async () => {
+    await s3?.close();
+    await world?.close();
+  });
+
+  it('runs the job the object describes', async () => {
+    const run = await runCli(['run', '--payload', 's3://jobs/job_s3_1/payload.json'], { env });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.result).toMatchObject({ jobId: 'job_s3_1', status: 'completed', phase: 'research', document: 'A tiny demo app.' });
+  });
+
+  it('a missing object is invalid_payload, exit 2', async () => {
+    const run = await runCli(['run', '--payload', 's3://jobs/nope.json'], { env });
+    expect(run.code).toBe(2);
+    expect(run.result?.failure).toMatchObject({ code: 'invalid_payload', step: 'received', retryable: false });
+    expect(run.result?.failure?.message).toMatch(/could not read s3:\/\/jobs\/nope\.json: .*(NoSuchKey|does not exist)/);
+  });
+
+  it('an object that fails validation lists its problems', async () => {
+    const run = await runCli(['run', '--payload', 's3://jobs/broken.json'], { env });
+    expect(run.code).toBe(2);
+    expect(run.result?.failure?.message).toMatch(/template: .*; prompt: is required; project: is required; repository: is required/);
+  });
+});
