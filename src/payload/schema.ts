@@ -91,24 +91,6 @@ export const payloadSchema = z
     secrets: z.array(secretSchema).default([]),
     callback: z.object({ url: z.url({ protocol: /^https?$/ }), token: z.string().min(1) }).optional(),
     artifacts: z.object({ s3Uri: z.string().regex(/^s3:\/\/[^/]+\/?.*$/) }).optional(),
-  })
-  .superRefine((payload, ctx) => {
-    if (payload.template.startsWith('ticket_') && !payload.ticket) {
-      ctx.addIssue({ code: 'custom', path: ['ticket'], message: `is required for template ${payload.template}` });
-    }
-    if (payload.template === 'claw_scheduled_task' && !payload.claw) {
-      ctx.addIssue({ code: 'custom', path: ['claw'], message: 'is required for template claw_scheduled_task' });
-    }
-    if (!payload.clanker && !payload.clankerId) {
-      ctx.addIssue({ code: 'custom', path: ['clanker'], message: 'give either clanker or clankerId' });
-    }
-    const names = new Set<string>();
-    payload.secrets.forEach((secret, index) => {
-      if (names.has(secret.name)) {
-        ctx.addIssue({ code: 'custom', path: ['secrets', index, 'name'], message: `duplicate secret ${secret.name}` });
-      }
-      names.add(secret.name);
-    });
   });
 
 /** A validated payload, defaults applied. */

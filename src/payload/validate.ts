@@ -48,6 +48,8 @@ export function validatePayload(input: unknown): ValidatedPayload {
     else repository = result.location;
   }
 
+  problems.push(...crossFieldProblems(raw));
+
   const template = (raw.project as { branchNameTemplate?: unknown } | undefined)?.branchNameTemplate;
   if (typeof template === 'string') {
     const unknown = unknownPlaceholders(template);
@@ -62,6 +64,32 @@ export function validatePayload(input: unknown): ValidatedPayload {
     throw new WorkerError('invalid_payload', `invalid payload: ${problems.join('; ')}`);
   }
   return { payload: parsed.data, repository, localMode };
+}
+
+/**
+ * Rules that tie fields together. They run on the raw input, beside the schema, so that a
+ * payload with other problems still gets these reported too.
+ */
+function crossFieldProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const template = typeof raw.template === 'string' ? raw.template : '';
+  if (template.startsWith('ticket_') && raw.ticket === undefined) {
+    problems.push(`ticket: is required for template ${template}`);
+  }
+  if (template === 'claw_scheduled_task' && raw.claw === undefined) {
+    problems.push('claw: is required for template claw_scheduled_task');
+  }
+  if (raw.clanker === undefined && raw.clankerId === undefined) {
+    problems.push('clanker: give either clanker or clankerId');
+  }
+  const seen = new Set<unknown>();
+  (Array.isArray(raw.secrets) ? raw.secrets : []).forEach((secret: unknown, index) => {
+    const name = (secret as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    if (seen.has(name)) problems.push(`secrets[${index}].name: duplicate secret ${name}`);
+    seen.add(name);
+  });
+  return problems;
 }
 
 /** Parses JSON text, then validates it. */
