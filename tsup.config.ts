@@ -5,6 +5,8 @@ export default defineConfig({
     cli: 'src/entrypoints/cli.ts',
     index: 'src/index.ts',
     demo: 'src/demo/run-demo.ts',
+    // The local world (git server, GitHub stand-in, model server) for benchmarks and tests.
+    'local-world': 'src/demo/demo-fixture.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -94,32 +94,33 @@ export interface AnthropicModelServer {
 }
 
 /** Anthropic's error `type` for each HTTP status it uses. */
-const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  500: 'api_error',
-  529: 'overloaded_error',
-};
+const ERROR_TYPES = new Map<number, string>([
+  [400, 'invalid_request_error'],
+  [401, 'authentication_error'],
+  [403, 'permission_error'],
+  [404, 'not_found_error'],
+  [413, 'request_too_large'],
+  [429, 'rate_limit_error'],
+  [500, 'api_error'],
+  [529, 'overloaded_error'],
+]);
 
-const ERROR_MESSAGES: Record<string, string> = {
-  authentication_error: 'invalid x-api-key',
-  api_error: 'Internal server error',
-  overloaded_error: 'Overloaded',
-  rate_limit_error: 'Rate limited',
-  not_found_error: 'Not found',
-};
+/** Default messages, as Anthropic words them where known. */
+const ERROR_MESSAGES = new Map<string, string>([
+  ['authentication_error', 'invalid x-api-key'],
+  ['api_error', 'Internal server error'],
+  ['overloaded_error', 'Overloaded'],
+  ['rate_limit_error', 'Rate limited'],
+  ['not_found_error', 'Not found'],
+]);
 
 /** The body Anthropic sends with an error status. */
 function errorBody(status: number, errorType?: string, message?: string): string {
   const type =
-    errorType ?? ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+    errorType ?? ERROR_TYPES.get(status) ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
   return JSON.stringify({
     type: 'error',
-    error: { type, message: message ?? ERROR_MESSAGES[type] ?? `HTTP ${status}` },
+    error: { type, message: message ?? ERROR_MESSAGES.get(type) ?? `HTTP ${status}` },
   });
 }
 
@@ -165,16 +166,22 @@ export function toolUseCount(request: MessagesRequest): number {
  * The working directory the CLI reports. Claude Code 2.1 writes
  * ` - Primary working directory: /abs/path` into an environment section, which it places in
  * a `role: "system"` message (or the system prompt, or the first user message with
- * `--exclude-dynamic-system-prompt-sections`): search all of them.
+ * `--exclude-dynamic-system-prompt-sections`): search all of them, the exact phrase first so
+ * that a CLAUDE.md quoted earlier in the conversation cannot shadow it.
  */
 export function workingDirectory(request: MessagesRequest): string | undefined {
   const texts: string[] = [];
   if (typeof request.system === 'string') texts.push(request.system);
   else if (Array.isArray(request.system)) texts.push(messageText(request.system));
   for (const m of request.messages ?? []) texts.push(messageText(m.content));
-  for (const text of texts) {
-    const match = /(?:Primary working directory|Working directory|cwd):\s*(\/[^\n]*)/i.exec(text);
-    if (match?.[1]) return match[1].trim();
+  for (const pattern of [
+    /Primary working directory:\s*(\/[^\n]*)/,
+    /Working directory:\s*(\/[^\n]*)/i,
+  ]) {
+    for (const text of texts) {
+      const match = pattern.exec(text);
+      if (match?.[1]) return match[1].trim();
+    }
   }
   return undefined;
 }
@@ -483,14 +490,18 @@ export async function startAnthropicModelServer(
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}`,
     requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close() {
+      // Idempotent: a test's cleanup may close a server the test already closed.
+      closed ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Hanging requests and keep-alive sockets would keep close() waiting forever.
         for (const socket of sockets) socket.destroy();
-      }),
+      });
+      return closed;
+    },
   };
 }

@@ -37,8 +37,19 @@ export function createProgressView(stream: NodeJS.WriteStream): {
   onEvent: (event: WorkerEvent) => void;
   close: () => void;
 } {
+  const stepStarted = new Map<string, number>();
+  const timed = (event: WorkerEvent): string => {
+    const text = describeEvent(event);
+    if (event.type !== 'status') return text;
+    if (event.state === 'started') {
+      stepStarted.set(event.step, Date.parse(event.ts));
+      return text;
+    }
+    const since = stepStarted.get(event.step);
+    return since === undefined ? text : `${text} (${Date.parse(event.ts) - since} ms)`;
+  };
   if (!stream.isTTY) {
-    return { onEvent: (event) => stream.write(`viberator: ${describeEvent(event)}\n`), close: () => {} };
+    return { onEvent: (event) => stream.write(`viberator: ${timed(event)}\n`), close: () => {} };
   }
   let running: { step: string; since: number } | undefined;
   const footer = () => {
@@ -51,7 +62,7 @@ export function createProgressView(stream: NodeJS.WriteStream): {
   return {
     onEvent(event) {
       stream.write('\x1b[2K\r');
-      const text = describeEvent(event);
+      const text = timed(event);
       const color = event.type === 'status' ? COLORS[event.state] : event.type === 'log' && event.level === 'error' ? '31' : '0';
       stream.write(`\x1b[${color}m${text}\x1b[0m\n`);
       if (event.type === 'status') running = event.state === 'started' ? { step: event.step, since: Date.now() } : undefined;

@@ -84,9 +84,12 @@ describe('an execution job, end to end over real protocols', () => {
     expect(JSON.stringify(toolRequests[0]?.body)).toContain('HOUSE-RULES-7731');
 
     // Events: every step started and completed, in lifecycle order.
-    const steps = run.progress.filter((line) => / (started|completed|failed)$/.test(line));
-    expect(steps[0]).toBe('viberator: received started');
-    expect(steps.at(-1)).toBe('viberator: reporting completed');
+    const steps = run.progress.filter((line) => / (started|completed|failed)( \(\d+ ms\))?$/.test(line));
+    expect(steps.map((line) => line.replace(/ \(\d+ ms\)$/, ''))).toEqual(
+      ['received', 'resolving_config', 'fetching_credentials', 'initialising_agent', 'cloning', 'running_agent', 'committing', 'pushing', 'opening_pr', 'reporting'].flatMap(
+        (step) => [`viberator: ${step} started`, `viberator: ${step} completed`],
+      ),
+    );
     expect(run.progress.some((line) => line.includes('agent edit Write'))).toBe(true);
 
     // The workspace is gone and nothing the worker placed was committed.

@@ -14,7 +14,7 @@ function expectFailure(run: CliRun, failure: { code: string; retryable: boolean;
   expect(run.result?.failure).toMatchObject({ code: failure.code, retryable: failure.retryable, step: failure.step });
   expect(run.result?.failure?.message).toMatch(failure.message);
   expect(run.code).toBe(failure.code === 'invalid_payload' ? 2 : 1);
-  if (failure.code !== 'invalid_payload') expect(run.progress).toContain(`viberator: ${failure.step} failed`);
+  if (failure.code !== 'invalid_payload') expect(run.progress.some((line) => line.startsWith(`viberator: ${failure.step} failed`))).toBe(true);
   for (const secret of secrets) {
     expect(run.stdout).not.toContain(secret);
     expect(run.stderr).not.toContain(secret);

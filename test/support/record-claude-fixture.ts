@@ -2,8 +2,8 @@
  * Records the real output of the pinned `claude` CLI, run headless against the scripted
  * model server, as golden fixtures for the Claude Code parser:
  *
- *   npx vite-node test/support/record-claude-fixture.ts            # every case
- *   npx vite-node test/support/record-claude-fixture.ts api-500    # one case
+ *   npx vite-node test/support/record-claude-fixture.ts record            # every case
+ *   npx vite-node test/support/record-claude-fixture.ts record api-500    # one case
  *
  * (`tsx` is not installed here; `vite-node` comes with vitest.) Each case writes
  * `test/fixtures/agents/claude-code/<case>.jsonl` (stdout, sanitized) and
@@ -115,10 +115,13 @@ export function headlessEnv(opts: HeadlessRunOptions): Record<string, string> {
   };
 }
 
-/** The argv of a headless run, without the binary. */
+/**
+ * The argv of a headless run, without the binary: the claude-code adapter's, so fixtures
+ * show what a worker sees. Not `--dangerously-skip-permissions`: refused as root.
+ */
 export function headlessArgs(model?: string): string[] {
   const args = ['-p', '--output-format', 'stream-json', '--verbose'];
-  args.push('--permission-mode', 'acceptEdits');
+  args.push('--permission-mode', 'acceptEdits', '--no-session-persistence');
   if (model) args.push('--model', model);
   return args;
 }
@@ -225,10 +228,17 @@ const CASES: Record<string, FixtureCase> = {
   'killed-while-waiting': { prompt: 'Wait.\n[[hang]]', killAfterMs: 2_000 },
 };
 
-/** Replaces the temp paths and the server's port, so fixtures don't churn between runs. */
-function sanitize(text: string, sandbox: Sandbox, baseUrl: string): string {
+/** A fixed session id for recordings (the CLI picks a random one per run). */
+const SESSION_ID = '00000000-0000-4000-8000-000000000000';
+
+/**
+ * Replaces the temp paths, the server's port, the session id and the CLI's socket name, so
+ * fixtures don't depend on the machine and don't churn between recordings.
+ */
+function sanitize(text: string, sandbox: Sandbox, baseUrl: string, sessionId?: string): string {
   const dashed = (p: string) => p.replace(/[^a-zA-Z0-9]/g, '-');
-  return text
+  return (sessionId ? text.replaceAll(sessionId, SESSION_ID) : text)
+    .replace(/\/cc-socks\/\d+\.sock/g, '/cc-socks/0.sock')
     .replaceAll(sandbox.checkout, '/workspace/checkout')
     .replaceAll(sandbox.home, '/workspace/home')
     .replaceAll(dashed(sandbox.checkout), '-workspace-checkout')
@@ -249,7 +259,8 @@ async function record(name: string, c: FixtureCase): Promise<void> {
       env: c.env,
       killAfterMs: c.killAfterMs,
     });
-    const clean = (l: string) => sanitize(l, sandbox, server.url);
+    const sessionId = /"session_id":"([^"]+)"/.exec(result.stdout.join('\n'))?.[1];
+    const clean = (l: string) => sanitize(l, sandbox, server.url, sessionId);
     const stdout = result.stdout.map(clean);
     const stderr = result.stderr.map(clean);
     const parser = createClaudeCodeParser();
@@ -277,8 +288,7 @@ async function record(name: string, c: FixtureCase): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+async function main(names: string[]): Promise<void> {
   for (const name of names.length > 0 ? names : Object.keys(CASES)) {
     const c = CASES[name];
     if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
@@ -286,9 +296,11 @@ async function main(): Promise<void> {
   }
 }
 
-// Imported by a test (vitest sets VITEST), this module only lends its runner.
-if (!process.env.VITEST) {
-  main().catch((error: unknown) => {
+// Recording overwrites fixtures, so it takes an explicit `record`; imported by a test or a
+// script (vite-node hides the entry's path from process.argv), this module only lends its
+// runner.
+if (!process.env.VITEST && process.argv[2] === 'record') {
+  main(process.argv.slice(3)).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

@@ -8,35 +8,39 @@ import type { AgentEvent, ToolKind } from '../../events.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentExit, AgentOutcome, AgentOutputParser } from '../types.js';
 
-/** stderr lines turned into events before the rest are only counted (a crashing CLI can
- * print thousands of stack lines). */
+/**
+ * stderr lines turned into events before the rest are only counted: a crashing CLI can
+ * print thousands of stack lines.
+ */
 const STDERR_LINE_CAP = 100;
 /** Length of the stderr excerpt put into a failure reason. */
 const REASON_EXCERPT = 500;
 
-const TOOL_KINDS: Record<string, ToolKind> = {
-  Read: 'read',
-  NotebookRead: 'read',
-  LS: 'read',
-  Glob: 'search',
-  Grep: 'search',
-  Write: 'edit',
-  Edit: 'edit',
-  MultiEdit: 'edit',
-  NotebookEdit: 'edit',
-  Bash: 'command',
-  BashOutput: 'command',
-  KillShell: 'command',
-  WebFetch: 'web',
-  WebSearch: 'web',
-  // Server-side tools the API runs itself appear under their API names.
-  web_search: 'web',
-  web_fetch: 'web',
-};
+const TOOL_KINDS = new Map<string, ToolKind>(
+  Object.entries({
+    Read: 'read',
+    NotebookRead: 'read',
+    LS: 'read',
+    Glob: 'search',
+    Grep: 'search',
+    Write: 'edit',
+    Edit: 'edit',
+    MultiEdit: 'edit',
+    NotebookEdit: 'edit',
+    Bash: 'command',
+    BashOutput: 'command',
+    KillShell: 'command',
+    WebFetch: 'web',
+    WebSearch: 'web',
+    // Server-side tools the API runs itself appear under their API names.
+    web_search: 'web',
+    web_fetch: 'web',
+  }),
+);
 
 /** The kind of a Claude Code tool, for the `agent.tool_call` event. */
 export function claudeToolKind(name: string): ToolKind {
-  return TOOL_KINDS[name] ?? 'other';
+  return TOOL_KINDS.get(name) ?? 'other';
 }
 
 type Json = Record<string, unknown>;
@@ -85,8 +89,9 @@ function assistantEvents(line: Json, raw: string): AgentEvent[] {
     switch (block.type) {
       case 'text': {
         const text = str(block.text);
-        if (text?.trim())
+        if (text?.trim()) {
           events.push({ type: 'agent.message', role, text: truncateForEvent(text) });
+        }
         break;
       }
       case 'thinking': {
@@ -186,11 +191,13 @@ function usageEvent(line: Json): AgentEvent | undefined {
   return event;
 }
 
-const SUBTYPE_REASONS: Record<string, string> = {
-  error_max_turns: 'Claude Code stopped: maximum number of turns reached',
-  error_max_budget_usd: 'Claude Code stopped: spending limit reached',
-  error_during_execution: 'Claude Code failed during execution',
-};
+const SUBTYPE_REASONS = new Map(
+  Object.entries({
+    error_max_turns: 'Claude Code stopped: maximum number of turns reached',
+    error_max_budget_usd: 'Claude Code stopped: spending limit reached',
+    error_during_execution: 'Claude Code failed during execution',
+  }),
+);
 
 /** What a `result` line says about the run. */
 function resultOutcome(line: Json): AgentOutcome {
@@ -204,7 +211,7 @@ function resultOutcome(line: Json): AgentOutcome {
   let reason =
     text ||
     errors.join('; ') ||
-    (SUBTYPE_REASONS[subtype] ?? `Claude Code reported ${subtype}`) +
+    (SUBTYPE_REASONS.get(subtype) ?? `Claude Code reported ${subtype}`) +
       (subtype === 'error_max_turns' && turns !== undefined ? ` (${turns} turns)` : '');
   const status = num(line.api_error_status);
   // The CLI's text for a 401 ("Invalid API key") does not name the status; keep it visible.
