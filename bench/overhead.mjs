@@ -2,8 +2,11 @@
 //
 // Overhead = job wall time (the CLI process, spawn to exit) − agent wall time (the Result's
 // agentDurationMs). Bare git = `git clone --depth 1` + commit + `git push` of the same
-// repository through the same token-checking git server. Target (issue 2):
-// overhead ≤ 1.2 × bare git + 300 ms.
+// repository through the same token-checking git server, then removing the clone (the worker
+// removes its workspace too). Target (issue 2): overhead ≤ 1.2 × bare git + 300 ms.
+//
+// Each measurement starts after `sync`: deleting 50,000 files leaves the disk busy with
+// discards for seconds, which would otherwise land on whichever measurement comes next.
 //
 // Usage: npm run bench:overhead [-- --runs 5]
 import { execFile, spawn } from 'node:child_process';
@@ -69,9 +72,8 @@ async function bareGit(world, run) {
   await exec('git', ['-C', join(dir, 'repo'), 'add', '-A'], { env });
   await exec('git', ['-C', join(dir, 'repo'), 'commit', '--quiet', '-m', 'bare'], { env });
   await exec('git', ['-C', join(dir, 'repo'), 'push', '--quiet', 'origin', `HEAD:refs/heads/bare/${run}`], { env });
-  const elapsed = performance.now() - started;
   await rm(dir, { recursive: true, force: true });
-  return elapsed;
+  return performance.now() - started;
 }
 
 async function measure(label, fileCount) {
@@ -104,9 +106,11 @@ async function measure(label, fileCount) {
         clanker: { id: 'clk_bench', name: 'bench', agent: 'claude-code', baseUrl: world.model.url },
         secrets: [{ name: 'ANTHROPIC_API_KEY' }, { name: 'GITHUB_TOKEN' }],
       };
+      await exec('sync');
       const job = await runJob(env, payload);
       overheads.push(job.wall - job.agent);
       cores.push(job.core - job.agent);
+      await exec('sync');
       bares.push(await bareGit(world, run));
     }
   } finally {

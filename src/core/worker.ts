@@ -15,7 +15,7 @@ import type { Clanker, Payload } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
 import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
-import { openPullRequest } from '../scm/github/pull-request.js';
+import { openPullRequest, preloadGitHubClient } from '../scm/github/pull-request.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { type ResolvedSecret, type SecretProvider, resolveSecrets } from '../secrets/resolve.js';
 import { VERSION } from '../version.js';
@@ -108,6 +108,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
       cloneRepository(git, ws.checkout, payload.repository.baseBranch, branch),
     );
 
+    if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote') preloadGitHubClient();
     const run = await step('running_agent', () => {
       const configured = payload.project.workerSettings.maxExecutionTime * 1000;
       return runAgent(
@@ -155,7 +156,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
               { retryable: false },
             );
           }
-          await pushBranch(git, checkout.dir, branch);
+          await pushBranch(git, checkout.dir, branch, checkout.remoteBranchSha);
         });
         await step('opening_pr', async () => {
           const pr = await openPr(payload, validated, clanker, branch, githubToken, run.outcome.finalText, commit.changedFiles, options);

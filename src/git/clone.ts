@@ -7,6 +7,8 @@ export interface Checkout {
   dir: string;
   /** The base branch's commit the work starts from. */
   baseSha: string;
+  /** Where the work branch pointed on the remote when the job started ('' when absent). */
+  remoteBranchSha: string;
 }
 
 /**
@@ -21,23 +23,38 @@ export async function cloneRepository(
 ): Promise<Checkout> {
   await mkdir(dirname(dir), { recursive: true });
   const depth = setup.remoteUrl ? ['--depth', '1'] : [];
+  const parent = gitIn(dirname(dir), setup);
+  // Where the work branch stands now is asked beside the clone, not before the push: a push
+  // then replaces the branch only if nobody moved it while the job ran.
+  const remoteBranch = parent.listRemote([setup.source, `refs/heads/${workBranch}`]);
+  remoteBranch.catch(() => {});
   try {
-    await gitIn(dirname(dir), setup).clone(setup.source, dir, [
+    await parent.clone(setup.source, dir, [
       ...depth,
       '--branch',
       baseBranch,
       '--single-branch',
       '--no-tags',
+      // The identity lands in the checkout's own config at clone time: the agent's commits
+      // use it too, and a separate `git config` call would cost a process per key.
+      '--config',
+      `user.name=${setup.author.name}`,
+      '--config',
+      `user.email=${setup.author.email}`,
     ]);
   } catch (error) {
     throw cloneError(gitErrorText(error), baseBranch, error);
   }
   const git = gitIn(dir, setup);
-  await git.addConfig('user.name', setup.author.name);
-  await git.addConfig('user.email', setup.author.email);
   await git.checkoutLocalBranch(workBranch);
   const baseSha = (await git.revparse(['HEAD'])).trim();
-  return { dir, baseSha };
+  let remoteBranchSha: string;
+  try {
+    remoteBranchSha = (await remoteBranch).split(/\s+/)[0] ?? '';
+  } catch (error) {
+    throw cloneError(gitErrorText(error), baseBranch, error);
+  }
+  return { dir, baseSha, remoteBranchSha };
 }
 
 function cloneError(text: string, baseBranch: string, cause: unknown): WorkerError {

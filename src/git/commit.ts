@@ -37,10 +37,10 @@ export async function commitChanges(
   identity: CommitIdentity,
 ): Promise<CommitOutcome> {
   const git = gitIn(dir, setup);
-  await git.add(['-A']);
-  const status = await git.status();
-  const committedRemaining = !status.isClean();
+  const committedRemaining = !(await git.status()).isClean();
   if (committedRemaining) {
+    // --verbose: simple-git waits 50 ms after any command that printed nothing.
+    await git.add(['-A', '--verbose']);
     await git.commit(`${subject}\n\n${commitTrailers(identity)}\n`);
   }
   const headSha = (await git.revparse(['HEAD'])).trim();

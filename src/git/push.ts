@@ -3,16 +3,15 @@ import { type GitSetup, authProblemOf, credentialAdvice, gitErrorText, gitHeadli
 
 /**
  * Pushes HEAD to the work branch. A branch left by an earlier attempt of the job is
- * replaced, but only if it still points where `ls-remote` saw it (force-with-lease): the
- * branch is the worker's, and a retry starts again from the base branch.
+ * replaced, but only if it still points where it did when the job started
+ * (force-with-lease with `expectedSha`, '' for "must not exist"): the branch is the worker's,
+ * and a retry starts again from the base branch.
  */
-export async function pushBranch(setup: GitSetup, dir: string, branch: string): Promise<void> {
+export async function pushBranch(setup: GitSetup, dir: string, branch: string, expectedSha: string): Promise<void> {
   const git = gitIn(dir, setup);
   const ref = `refs/heads/${branch}`;
   try {
-    const listing = await git.listRemote(['origin', ref]);
-    const expected = listing.split(/\s+/)[0] ?? '';
-    await git.push('origin', `HEAD:${ref}`, [`--force-with-lease=${ref}:${expected}`]);
+    await git.push('origin', `HEAD:${ref}`, [`--force-with-lease=${ref}:${expectedSha}`]);
   } catch (error) {
     throw pushError(gitErrorText(error), branch, error);
   }

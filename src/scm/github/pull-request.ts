@@ -24,12 +24,25 @@ interface GitHubHttpError {
   response?: { data?: { message?: string; errors?: Array<{ message?: string; code?: string; field?: string }> } };
 }
 
+let octokitModule: Promise<typeof import('@octokit/rest')> | undefined;
+
 /**
- * Opens the pull request, or returns the open one for the same head (a retried job). The
- * Octokit client is loaded on first use; GitHub Enterprise works through `apiUrl`.
+ * Starts loading Octokit without waiting: jobs that will open a pull request call this when
+ * the agent starts, so the module is ready when it is needed and jobs that never open one
+ * never pay for it.
+ */
+export function preloadGitHubClient(): void {
+  octokitModule ??= import('@octokit/rest');
+  octokitModule.catch(() => {});
+}
+
+/**
+ * Opens the pull request, or returns the open one for the same head (a retried job).
+ * GitHub Enterprise works through `apiUrl`.
  */
 export async function openPullRequest(spec: PullRequestSpec): Promise<OpenedPullRequest> {
-  const { Octokit } = await import('@octokit/rest');
+  preloadGitHubClient();
+  const { Octokit } = await (octokitModule as Promise<typeof import('@octokit/rest')>);
   const octokit = new Octokit({
     auth: spec.token,
     baseUrl: spec.apiUrl,
