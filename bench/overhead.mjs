@@ -33,7 +33,10 @@ function median(values) {
 function runJob(env, payload) {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [cli, 'run', '--payload', '-'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [cli, 'run', '--payload', '-'], {
+      env,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
@@ -66,18 +69,29 @@ async function bareGit(world, run) {
     GIT_COMMITTER_EMAIL: 'bench@example.invalid',
   };
   const started = performance.now();
-  await exec('git', ['clone', '--quiet', '--depth', '1', '--branch', 'main', world.repoUrl, join(dir, 'repo')], { env });
+  await exec(
+    'git',
+    ['clone', '--quiet', '--depth', '1', '--branch', 'main', world.repoUrl, join(dir, 'repo')],
+    { env },
+  );
   await exec('git', ['-C', join(dir, 'repo'), 'checkout', '--quiet', '-b', `bare/${run}`], { env });
   await writeFile(join(dir, 'repo', 'bare.txt'), 'bare\n');
   await exec('git', ['-C', join(dir, 'repo'), 'add', '-A'], { env });
   await exec('git', ['-C', join(dir, 'repo'), 'commit', '--quiet', '-m', 'bare'], { env });
-  await exec('git', ['-C', join(dir, 'repo'), 'push', '--quiet', 'origin', `HEAD:refs/heads/bare/${run}`], { env });
+  await exec(
+    'git',
+    ['-C', join(dir, 'repo'), 'push', '--quiet', 'origin', `HEAD:refs/heads/bare/${run}`],
+    { env },
+  );
   await rm(dir, { recursive: true, force: true });
   return performance.now() - started;
 }
 
 async function measure(label, fileCount) {
-  const credentials = { githubToken: `ghs_bench${randomBytes(8).toString('hex')}`, anthropicKey: `sk-ant-bench${randomBytes(8).toString('hex')}` };
+  const credentials = {
+    githubToken: `ghs_bench${randomBytes(8).toString('hex')}`,
+    anthropicKey: `sk-ant-bench${randomBytes(8).toString('hex')}`,
+  };
   const world = await startLocalWorld({ credentials, fileCount });
   const workRoot = await mkdtemp(join(tmpdir(), 'viberator-bench-work-'));
   const env = {
@@ -134,8 +148,20 @@ async function measure(label, fileCount) {
 }
 
 console.log(`worker overhead vs bare git — medians of ${RUNS} runs (node ${process.version})`);
-console.log(['repository'.padEnd(22), 'overhead'.padStart(9), 'in-core'.padStart(9), 'bare git'.padStart(9), 'ratio'.padStart(7), 'budget'.padStart(9), 'verdict'].join('  '));
-console.log('  overhead = CLI process wall − agent wall; in-core = Result.durationMs − agentDurationMs; budget = 1.2 × bare + 300 ms');
+console.log(
+  [
+    'repository'.padEnd(22),
+    'overhead'.padStart(9),
+    'in-core'.padStart(9),
+    'bare git'.padStart(9),
+    'ratio'.padStart(7),
+    'budget'.padStart(9),
+    'verdict',
+  ].join('  '),
+);
+console.log(
+  '  overhead = CLI process wall − agent wall; in-core = Result.durationMs − agentDurationMs; budget = 1.2 × bare + 300 ms',
+);
 const small = await measure('small (2 files)', 0);
 const large = await measure('generated (50,000)', 50_000);
 process.exitCode = small && large ? 0 : 1;

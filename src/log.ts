@@ -26,13 +26,21 @@ export function createLogger(opts: {
       : winston.format.printf(({ level, message, timestamp, ...meta }) => {
           const context = Object.entries(meta)
             .filter(([key]) => key !== 'service')
-            .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+            .map(
+              ([key, value]) =>
+                `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
+            )
             .join(' ');
           return `${String(timestamp)} ${level} ${String(message)}${context ? ` ${context}` : ''}`;
         });
   return winston.createLogger({
     level: opts.level,
-    format: winston.format.combine(winston.format.errors({ stack: true }), winston.format.timestamp(), redact(), shape),
+    format: winston.format.combine(
+      winston.format.errors({ stack: true }),
+      winston.format.timestamp(),
+      redact(),
+      shape,
+    ),
     transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stderr })],
   });
 }

@@ -19,7 +19,10 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 /** Finds an executable on a PATH string. */
-export async function whichOnPath(name: string, pathValue: string | undefined): Promise<string | undefined> {
+export async function whichOnPath(
+  name: string,
+  pathValue: string | undefined,
+): Promise<string | undefined> {
   for (const dir of (pathValue ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

@@ -33,8 +33,12 @@ export interface WorkerEnv {
 export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new WorkerError('internal_error', `invalid environment: ${problems.join('; ')}`, { retryable: false });
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new WorkerError('internal_error', `invalid environment: ${problems.join('; ')}`, {
+      retryable: false,
+    });
   }
   const values = parsed.data;
   const agentBins: Record<string, string> = {};

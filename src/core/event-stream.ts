@@ -20,7 +20,11 @@ export class EventStream {
 
   emit(body: EventBody): WorkerEvent {
     this.seq += 1;
-    const event = this.redactor.value({ ...body, seq: this.seq, ts: new Date().toISOString() }) as WorkerEvent;
+    const event = this.redactor.value({
+      ...body,
+      seq: this.seq,
+      ts: new Date().toISOString(),
+    }) as WorkerEvent;
     for (const listener of this.listeners) listener(event);
     return event;
   }

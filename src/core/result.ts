@@ -34,7 +34,13 @@ export interface Result {
 /** Adds one usage increment to a running total; absent fields stay absent. */
 export function addUsage(total: Usage | undefined, increment: Usage): Usage {
   const sum: Usage = { ...total };
-  for (const key of ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costUsd'] as const) {
+  for (const key of [
+    'inputTokens',
+    'outputTokens',
+    'cacheReadTokens',
+    'cacheWriteTokens',
+    'costUsd',
+  ] as const) {
     const value = increment[key];
     if (typeof value === 'number') sum[key] = (sum[key] ?? 0) + value;
   }

@@ -1,7 +1,7 @@
 import type { AgentAdapter, AgentContext } from '../agents/adapter.js';
 import type { AgentOutcome } from '../agents/types.js';
-import type { AgentEvent } from '../events.js';
 import { WorkerError } from '../errors.js';
+import type { AgentEvent } from '../events.js';
 import { runProcess } from '../process/run-process.js';
 
 export interface AgentRun {
@@ -36,9 +36,13 @@ export async function runAgent(
     );
   }
   if (result.stoppedBy === 'aborted') {
-    throw new WorkerError('cancelled', 'the worker was asked to stop (SIGTERM); the agent was stopped', {
-      step: 'running_agent',
-    });
+    throw new WorkerError(
+      'cancelled',
+      'the worker was asked to stop (SIGTERM); the agent was stopped',
+      {
+        step: 'running_agent',
+      },
+    );
   }
   if (result.stoppedBy) {
     const why =

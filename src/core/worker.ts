@@ -2,28 +2,28 @@ import type { AgentAdapter, AgentContext } from '../agents/adapter.js';
 import { locateAgentBinary } from '../agents/locate-binary.js';
 import { adapterFor } from '../agents/registry.js';
 import type { WorkerEnv } from '../config/worker-env.js';
+import { toFailure, WorkerError } from '../errors.js';
 import type { Step } from '../events.js';
-import { WorkerError, toFailure } from '../errors.js';
 import { renderBranchName } from '../git/branch-name.js';
 import { cloneRepository } from '../git/clone.js';
 import { commitChanges } from '../git/commit.js';
 import { pushBranch } from '../git/push.js';
-import { secretsInChanges } from '../git/secret-scan.js';
 import type { GitSetup } from '../git/repository.js';
+import { secretsInChanges } from '../git/secret-scan.js';
 import type { Logger } from '../log.js';
 import type { Clanker, Payload } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
-import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
 import { openPullRequest, preloadGitHubClient } from '../scm/github/pull-request.js';
+import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
 import type { Redactor } from '../secrets/redactor.js';
-import { type ResolvedSecret, type SecretProvider, resolveSecrets } from '../secrets/resolve.js';
+import { type ResolvedSecret, resolveSecrets, type SecretProvider } from '../secrets/resolve.js';
 import { VERSION } from '../version.js';
-import { type Workspace, createWorkspace } from '../workspace/workspace.js';
+import { createWorkspace, type Workspace } from '../workspace/workspace.js';
 import { agentBaseEnv } from './agent-environment.js';
 import type { EventStream } from './event-stream.js';
 import { changeTitle, pullRequestBody } from './pull-request-text.js';
-import { type Result, addUsage } from './result.js';
+import { addUsage, type Result } from './result.js';
 import { runAgent } from './run-agent.js';
 
 /** Everything one job needs; entry points build it, the core never reads process.env. */
@@ -58,7 +58,10 @@ export async function runJob(options: JobOptions): Promise<Result> {
   let workspace: Workspace | undefined;
 
   const step = async <T>(name: Step, work: () => Promise<T>): Promise<T> => {
-    if (options.signal?.aborted) throw new WorkerError('cancelled', 'the worker was asked to stop (SIGTERM)', { step: current });
+    if (options.signal?.aborted)
+      throw new WorkerError('cancelled', 'the worker was asked to stop (SIGTERM)', {
+        step: current,
+      });
     current = name;
     events.emit({ type: 'status', step: name, state: 'started' });
     const value = await work();
@@ -68,13 +71,19 @@ export async function runJob(options: JobOptions): Promise<Result> {
 
   try {
     await step('received', async () => {});
-    const { clanker, adapter, branch } = await step('resolving_config', () => resolveConfig(payload, options));
+    const { clanker, adapter, branch } = await step('resolving_config', () =>
+      resolveConfig(payload, options),
+    );
     result.agent = clanker.agent;
-    const secrets = await step('fetching_credentials', () => fetchCredentials(payload, validated, adapter, options));
+    const secrets = await step('fetching_credentials', () =>
+      fetchCredentials(payload, validated, adapter, options),
+    );
     const githubToken = secrets.get('GITHUB_TOKEN')?.value;
 
     const exposed = Object.fromEntries(
-      [...secrets.values()].filter((secret) => secret.exposeToAgent).map((secret) => [secret.name, secret.value]),
+      [...secrets.values()]
+        .filter((secret) => secret.exposeToAgent)
+        .map((secret) => [secret.name, secret.value]),
     );
     const { ws, ctx } = await step('initialising_agent', async () => {
       const binary = await locateAgentBinary(adapter, options.env.agentBins, options.env.host.PATH);
@@ -90,13 +99,21 @@ export async function runJob(options: JobOptions): Promise<Result> {
         baseUrl: clanker.baseUrl,
         agentsMd: clanker.agentsMd,
         skills: clanker.skills ?? [],
-        baseEnv: agentBaseEnv({ host: options.env.host, home: workspace.home, tmp: workspace.tmp, exposedSecrets: exposed }),
+        baseEnv: agentBaseEnv({
+          host: options.env.host,
+          home: workspace.home,
+          tmp: workspace.tmp,
+          exposedSecrets: exposed,
+        }),
       };
       await adapter.prepare(ctx);
       return { ws: workspace, ctx };
     });
     const git: GitSetup = {
-      source: validated.repository.kind === 'remote' ? validated.repository.url.href : validated.repository.path,
+      source:
+        validated.repository.kind === 'remote'
+          ? validated.repository.url.href
+          : validated.repository.path,
       remoteUrl: validated.repository.kind === 'remote' ? validated.repository.url : undefined,
       token: githubToken,
       author: options.env.gitAuthor,
@@ -108,7 +125,8 @@ export async function runJob(options: JobOptions): Promise<Result> {
       cloneRepository(git, ws.checkout, payload.repository.baseBranch, branch),
     );
 
-    if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote') preloadGitHubClient();
+    if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
+      preloadGitHubClient();
     const run = await step('running_agent', () => {
       const configured = payload.project.workerSettings.maxExecutionTime * 1000;
       return runAgent(
@@ -138,7 +156,10 @@ export async function runJob(options: JobOptions): Promise<Result> {
           clankerId: clanker.id,
         });
         if (outcome.changedFiles.length === 0 && phase === 'execution') {
-          throw new WorkerError('no_changes', `${adapter.displayName} finished without changing any file, so there is nothing to push or review`);
+          throw new WorkerError(
+            'no_changes',
+            `${adapter.displayName} finished without changing any file, so there is nothing to push or review`,
+          );
         }
         return outcome;
       });
@@ -147,9 +168,14 @@ export async function runJob(options: JobOptions): Promise<Result> {
         result.branch = branch;
         result.commitSha = commit.headSha;
         await step('pushing', async () => {
-          const leaked = await secretsInChanges(git, checkout.dir, checkout.baseSha, [...secrets.values()]);
+          const leaked = await secretsInChanges(git, checkout.dir, checkout.baseSha, [
+            ...secrets.values(),
+          ]);
           if (leaked.length > 0) {
-            const where = leaked.map((hit) => `${hit.name}${hit.files.length ? ` (in ${hit.files.join(', ')})` : ' (in a commit message or a removed line)'}`);
+            const where = leaked.map(
+              (hit) =>
+                `${hit.name}${hit.files.length ? ` (in ${hit.files.join(', ')})` : ' (in a commit message or a removed line)'}`,
+            );
             throw new WorkerError(
               'push_failed',
               `push refused: the changes contain the value of secret ${where.join(', ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
@@ -159,7 +185,16 @@ export async function runJob(options: JobOptions): Promise<Result> {
           await pushBranch(git, checkout.dir, branch, checkout.remoteBranchSha);
         });
         await step('opening_pr', async () => {
-          const pr = await openPr(payload, validated, clanker, branch, githubToken, run.outcome.finalText, commit.changedFiles, options);
+          const pr = await openPr(
+            payload,
+            validated,
+            clanker,
+            branch,
+            githubToken,
+            run.outcome.finalText,
+            commit.changedFiles,
+            options,
+          );
           if (pr) {
             result.prUrl = pr.url;
             result.prNumber = pr.number;
@@ -172,14 +207,24 @@ export async function runJob(options: JobOptions): Promise<Result> {
   } catch (error) {
     const failure = toFailure(error, current);
     events.emit({ type: 'status', step: current, state: 'failed' });
-    logger.error(failure.message, { jobId: payload.jobId, step: current, code: failure.code, cause: (error as Error)?.cause });
+    logger.error(failure.message, {
+      jobId: payload.jobId,
+      step: current,
+      code: failure.code,
+      cause: (error as Error)?.cause,
+    });
     return finish({ ...result, failure }, started, 'failed', options);
   } finally {
     if (workspace && !options.keepWorkspace) await workspace.remove();
   }
 }
 
-function finish(result: Partial<Result> & { jobId: string }, started: number, status: Result['status'], options: JobOptions): Result {
+function finish(
+  result: Partial<Result> & { jobId: string },
+  started: number,
+  status: Result['status'],
+  options: JobOptions,
+): Result {
   const finished = Date.now();
   const { jobId, ...rest } = result;
   return options.redactor.value({
@@ -210,9 +255,13 @@ async function resolveConfig(
   }
   const adapter = adapterFor(clanker.agent);
   if (!adapter) {
-    throw new WorkerError('agent_unavailable', `agent ${clanker.agent} is not supported by this worker yet`, {
-      step: 'resolving_config',
-    });
+    throw new WorkerError(
+      'agent_unavailable',
+      `agent ${clanker.agent} is not supported by this worker yet`,
+      {
+        step: 'resolving_config',
+      },
+    );
   }
   const rendered = renderBranchName(payload.project.branchNameTemplate, {
     ticket: payload.ticket?.key ?? payload.claw?.key,
@@ -220,9 +269,13 @@ async function resolveConfig(
     clanker: clanker.name,
   });
   if ('problem' in rendered) {
-    throw new WorkerError('invalid_payload', `invalid payload: project.branchNameTemplate: ${rendered.problem}`, {
-      step: 'resolving_config',
-    });
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: project.branchNameTemplate: ${rendered.problem}`,
+      {
+        step: 'resolving_config',
+      },
+    );
   }
   return { clanker, adapter, branch: rendered.branch };
 }
@@ -245,7 +298,7 @@ async function fetchCredentials(
   if (pushes && validated.repository.kind === 'remote' && !secrets.has('GITHUB_TOKEN')) {
     throw new WorkerError(
       'missing_secret',
-      'secret GITHUB_TOKEN is needed to push the branch and open the pull request: add it to the payload\'s secrets',
+      "secret GITHUB_TOKEN is needed to push the branch and open the pull request: add it to the payload's secrets",
     );
   }
   return secrets;
@@ -262,12 +315,20 @@ async function openPr(
   options: JobOptions,
 ): Promise<{ url: string; number: number } | undefined> {
   if (validated.repository.kind !== 'remote') {
-    options.events.emit({ type: 'log', level: 'info', message: `no pull request: the repository is a local path; the branch ${branch} was pushed to it` });
+    options.events.emit({
+      type: 'log',
+      level: 'info',
+      message: `no pull request: the repository is a local path; the branch ${branch} was pushed to it`,
+    });
     return undefined;
   }
   const slug = repoSlugFromUrl(validated.repository.url);
   if (!slug || !token) {
-    throw new WorkerError('pr_failed', `pull request failed: cannot tell owner and repository from ${validated.repository.url.href}`, { retryable: false });
+    throw new WorkerError(
+      'pr_failed',
+      `pull request failed: cannot tell owner and repository from ${validated.repository.url.href}`,
+      { retryable: false },
+    );
   }
   return openPullRequest({
     apiUrl: options.env.githubApiUrl,

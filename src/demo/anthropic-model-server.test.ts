@@ -347,6 +347,7 @@ describe('parseDirectives', () => {
     );
     expect(d).toEqual({
       writes: [{ path: 'a/b.txt', content: '  indented\n\nlast\n' }],
+      steps: [{ tool: 'Write', path: 'a/b.txt', content: '  indented\n\nlast\n' }],
       answer: 'Done.',
       hang: true,
       status: 503,

@@ -189,6 +189,10 @@ export function workingDirectory(request: MessagesRequest): string | undefined {
 /** The directives of a prompt, see {@link defaultModelScript}. */
 export interface PromptDirectives {
   writes: Array<{ path: string; content: string }>;
+  /** Every tool step in prompt order: the writes and the `[[bash]]` commands. */
+  steps: Array<
+    { tool: 'Write'; path: string; content: string } | { tool: 'Bash'; command: string }
+  >;
   answer?: string;
   hang: boolean;
   status?: number;
@@ -196,20 +200,25 @@ export interface PromptDirectives {
 
 /** Parses the `[[…]]` directives of a prompt. Block contents are taken verbatim, line by line. */
 export function parseDirectives(prompt: string): PromptDirectives {
-  const directives: PromptDirectives = { writes: [], hang: false };
+  const directives: PromptDirectives = { writes: [], steps: [], hang: false };
   const lines = prompt.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim();
     const write = /^\[\[write\s+(.+?)\]\]$/.exec(line);
     const answer = line === '[[answer]]';
-    if (write || answer) {
+    const bash = line === '[[bash]]';
+    if (write || answer || bash) {
       const body: string[] = [];
       for (i++; i < lines.length && (lines[i] ?? '').trim() !== '[[end]]'; i++) {
         body.push(lines[i] ?? '');
       }
       if (write?.[1]) {
         // Each content line ends with a newline, as text files do.
-        directives.writes.push({ path: write[1], content: body.map((l) => `${l}\n`).join('') });
+        const file = { path: write[1], content: body.map((l) => `${l}\n`).join('') };
+        directives.writes.push(file);
+        directives.steps.push({ tool: 'Write', ...file });
+      } else if (bash) {
+        directives.steps.push({ tool: 'Bash', command: body.join('\n').trim() });
       } else {
         directives.answer = body.join('\n').trim();
       }
@@ -230,6 +239,8 @@ export function parseDirectives(prompt: string): PromptDirectives {
  * - `[[write <path>]]` … `[[end]]`: one `Write` tool call per block, in order, one per turn
  *   (the number of tool calls already in the history says which block is next); relative
  *   paths are resolved against the working directory the CLI reports;
+ * - `[[bash]]` … `[[end]]`: one `Bash` tool call with that command, in prompt order with the
+ *   writes;
  * - `[[answer]]` … `[[end]]`: the final text once all writes are done (default: a one-line
  *   summary of the files written, or "No changes were needed.").
  */
@@ -238,7 +249,14 @@ export const defaultModelScript: ModelScript = (request) => {
   const directives = parseDirectives(promptText(request));
   if (directives.status !== undefined) return { type: 'error', status: directives.status };
   if (directives.hang) return { type: 'hang' };
-  const next = directives.writes[toolUseCount(request)];
+  const next = directives.steps[toolUseCount(request)];
+  if (next?.tool === 'Bash') {
+    return {
+      type: 'tool_use',
+      name: 'Bash',
+      input: { command: next.command, description: 'Run a command' },
+    };
+  }
   if (next) {
     const cwd = workingDirectory(request);
     // Without a reported directory, pass the path on unchanged: Claude Code 2.1 resolves a

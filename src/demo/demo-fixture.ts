@@ -1,7 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnthropicModelServer, type ModelScript, startAnthropicModelServer } from './anthropic-model-server.js';
+import {
+  type AnthropicModelServer,
+  type ModelScript,
+  startAnthropicModelServer,
+} from './anthropic-model-server.js';
 import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
 import { type GitHubStandIn, startGitHubStandIn } from './github-stand-in.js';
 import { createBareRepo, listBranches } from './seed-repo.js';
@@ -53,7 +57,10 @@ export async function startLocalWorld(opts: {
     branchExists: async (owner, repo, branch) =>
       `${owner}/${repo}` === DEMO_REPO && (await listBranches(bareRepo)).includes(branch),
   });
-  const model = await startAnthropicModelServer({ apiKey: opts.credentials.anthropicKey, script: opts.script });
+  const model = await startAnthropicModelServer({
+    apiKey: opts.credentials.anthropicKey,
+    script: opts.script,
+  });
   return {
     root,
     git,

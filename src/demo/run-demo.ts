@@ -39,13 +39,19 @@ async function main(): Promise<number> {
       jobId: `demo-${Date.now()}`,
       template: 'ticket_developing',
       prompt: DEMO_PROMPT,
-      project: { id: 'demo', name: 'Demo app', branchNameTemplate: 'viberator/{{ ticket }}-{{ clanker }}' },
+      project: {
+        id: 'demo',
+        name: 'Demo app',
+        branchNameTemplate: 'viberator/{{ ticket }}-{{ clanker }}',
+      },
       ticket: { id: 't_1', key: 'DEMO-1', title: 'Add a greeting helper' },
       repository: { url: world.repoUrl, baseBranch: 'main' },
       clanker: { id: 'clk_demo', name: 'demo-bot', agent: 'claude-code', baseUrl: world.model.url },
       secrets: [{ name: 'ANTHROPIC_API_KEY' }, { name: 'GITHUB_TOKEN' }],
     };
-    process.stderr.write(`demo: repository ${world.repoUrl}, model ${world.model.url}, GitHub stand-in ${world.github.apiUrl}\n`);
+    process.stderr.write(
+      `demo: repository ${world.repoUrl}, model ${world.model.url}, GitHub stand-in ${world.github.apiUrl}\n`,
+    );
     const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
     const { code, stdout } = await runCli(cli, JSON.stringify(payload), {
       PATH: process.env.PATH ?? '',
@@ -63,8 +69,12 @@ async function main(): Promise<number> {
     const pushed = result.branch ? await readBranch(world.bareRepo, result.branch) : null;
     process.stderr.write('\ndemo summary:\n');
     process.stderr.write(`  job:    ${result.status} (exit ${code})\n`);
-    process.stderr.write(`  branch: ${pushed ? `${result.branch} pushed at ${pushed.sha.slice(0, 10)}, files: ${pushed.files.join(', ')}` : 'not pushed'}\n`);
-    process.stderr.write(`  PR:     ${result.prUrl ? `${result.prUrl} (opened on the local GitHub stand-in)` : 'none'}\n`);
+    process.stderr.write(
+      `  branch: ${pushed ? `${result.branch} pushed at ${pushed.sha.slice(0, 10)}, files: ${pushed.files.join(', ')}` : 'not pushed'}\n`,
+    );
+    process.stderr.write(
+      `  PR:     ${result.prUrl ? `${result.prUrl} (opened on the local GitHub stand-in)` : 'none'}\n`,
+    );
     return result.status === 'completed' && pushed && result.prUrl ? 0 : 1;
   } finally {
     await world.close();
@@ -72,9 +82,16 @@ async function main(): Promise<number> {
   }
 }
 
-function runCli(cli: string, stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+function runCli(
+  cli: string,
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'run', '--payload', '-'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [cli, 'run', '--payload', '-'], {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;

@@ -9,7 +9,10 @@ const run = promisify(execFile);
 
 async function versionOf(file: string, args = ['--version']): Promise<string> {
   try {
-    const { stdout, stderr } = await run(file, args, { timeout: 15_000, env: { PATH: process.env.PATH ?? '' } });
+    const { stdout, stderr } = await run(file, args, {
+      timeout: 15_000,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     return (stdout || stderr).trim().split('\n')[0] ?? '';
   } catch (error) {
     return `unknown (${(error as Error).message.split('\n')[0]})`;
@@ -26,7 +29,10 @@ export function listAgents(out: NodeJS.WritableStream): void {
 }
 
 /** `viberator doctor`: each agent found or not, with path and version; git and node. */
-export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<number> {
+export async function runDoctor(
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const agentBins: Record<string, string> = {};
   for (const slug of AGENT_SLUGS) {
     const override = env[`VIBERATOR_AGENT_BIN_${binEnvSuffix(slug)}`];
@@ -39,11 +45,15 @@ export async function runDoctor(env: NodeJS.ProcessEnv, out: NodeJS.WritableStre
     let path: string | undefined;
     let note = '';
     try {
-      path = adapter ? await locateAgentBinary(adapter, agentBins, env.PATH) : await whichOnPath(cli, env.PATH);
+      path = adapter
+        ? await locateAgentBinary(adapter, agentBins, env.PATH)
+        : await whichOnPath(cli, env.PATH);
     } catch (error) {
       note = (error as Error).message;
     }
-    const found = path ? `found ${path} (${await versionOf(path)})` : `not found${note ? `: ${note}` : ''}`;
+    const found = path
+      ? `found ${path} (${await versionOf(path)})`
+      : `not found${note ? `: ${note}` : ''}`;
     const support = adapter ? '' : ' [adapter not in this version]';
     out.write(`${slug}: ${found}; needs ${keys.join(' or ')}${support}\n`);
   }

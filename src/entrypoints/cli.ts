@@ -4,8 +4,8 @@ import { Command, Option } from 'commander';
 import { readWorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
 import { WorkerError } from '../errors.js';
-import { buildLocalPayload } from '../payload/local-payload.js';
 import { loadPayload } from '../payload/load.js';
+import { buildLocalPayload } from '../payload/local-payload.js';
 import { type ValidatedPayload, validatePayload } from '../payload/validate.js';
 import { VERSION } from '../version.js';
 import { listAgents, runDoctor } from './cli-info.js';
@@ -35,11 +35,22 @@ async function emitResult(result: Result, resultFile: string | undefined): Promi
 }
 
 /** An invalid payload: exit 2, nothing created, no callback; the Result still says why. */
-async function rejectPayload(error: WorkerError, jobId: string, resultFile: string | undefined): Promise<number> {
+async function rejectPayload(
+  error: WorkerError,
+  jobId: string,
+  resultFile: string | undefined,
+): Promise<number> {
   process.stderr.write(`viberator: ${error.message}\n`);
   const now = new Date().toISOString();
   await emitResult(
-    { jobId, status: 'failed', startedAt: now, finishedAt: now, durationMs: 0, failure: error.toFailure() },
+    {
+      jobId,
+      status: 'failed',
+      startedAt: now,
+      finishedAt: now,
+      durationMs: 0,
+      failure: error.toFailure(),
+    },
     resultFile,
   );
   return 2;
@@ -52,28 +63,45 @@ async function run(options: RunOptions): Promise<number> {
   try {
     if (options.payload) {
       if (options.repo || options.agent || options.prompt) {
-        throw new WorkerError('invalid_payload', 'give either --payload or --repo/--agent/--prompt, not both');
+        throw new WorkerError(
+          'invalid_payload',
+          'give either --payload or --repo/--agent/--prompt, not both',
+        );
       }
       validated = await loadPayload(options.payload);
     } else if (options.repo && options.agent && options.prompt) {
-      const payload = (await buildLocalPayload({ ...options, repo: options.repo, agent: options.agent, prompt: options.prompt })) as { jobId: string };
+      const payload = (await buildLocalPayload({
+        ...options,
+        repo: options.repo,
+        agent: options.agent,
+        prompt: options.prompt,
+      })) as { jobId: string };
       rawJobId = payload.jobId;
       validated = validatePayload(payload);
     } else {
-      throw new WorkerError('invalid_payload', 'give --payload <path|s3://…|->, or --repo, --agent and --prompt');
+      throw new WorkerError(
+        'invalid_payload',
+        'give --payload <path|s3://…|->, or --repo, --agent and --prompt',
+      );
     }
   } catch (error) {
     if (error instanceof WorkerError) return rejectPayload(error, rawJobId, options.resultFile);
     throw error;
   }
-  const result = await executeJob(validated, { env, stderr: process.stderr, keepWorkspace: options.keepWorkspace });
+  const result = await executeJob(validated, {
+    env,
+    stderr: process.stderr,
+    keepWorkspace: options.keepWorkspace,
+  });
   await emitResult(result, options.resultFile);
   return result.status === 'completed' ? 0 : 1;
 }
 
 const program = new Command()
   .name('viberator')
-  .description('Runs an AI coding agent on a ticket: clone, run, commit, push, pull request, report.')
+  .description(
+    'Runs an AI coding agent on a ticket: clone, run, commit, push, pull request, report.',
+  )
   .version(VERSION)
   .exitOverride();
 
@@ -93,7 +121,7 @@ program
   .option('--base-url <url>', 'model endpoint override')
   .option('--job-id <id>', 'job id (default local-<time>-<random>)')
   .option('--ticket-key <key>', 'ticket key (default LOCAL-1)')
-  .option('--ticket-title <title>', 'ticket title (default: the prompt\'s first line)')
+  .option('--ticket-title <title>', "ticket title (default: the prompt's first line)")
   .action(async (options: RunOptions) => {
     process.exitCode = await run(options);
   });

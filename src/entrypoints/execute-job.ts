@@ -14,12 +14,22 @@ import { envProvider } from '../secrets/resolve.js';
  */
 export async function executeJob(
   validated: ValidatedPayload,
-  opts: { env: WorkerEnv; stderr: NodeJS.WriteStream; keepWorkspace?: boolean; agentTimeLimitMs?: number },
+  opts: {
+    env: WorkerEnv;
+    stderr: NodeJS.WriteStream;
+    keepWorkspace?: boolean;
+    agentTimeLimitMs?: number;
+  },
 ): Promise<Result> {
   const redactor = new Redactor();
   // The callback token is a secret too: it must never reach a log line or an event.
   redactor.add(validated.payload.callback?.token);
-  const logger = createLogger({ level: opts.env.logLevel, format: opts.env.logFormat, redactor, stream: opts.stderr });
+  const logger = createLogger({
+    level: opts.env.logLevel,
+    format: opts.env.logFormat,
+    redactor,
+    stream: opts.stderr,
+  });
   const events = new EventStream(redactor);
   const view = createProgressView(opts.stderr);
   events.subscribe(view.onEvent);

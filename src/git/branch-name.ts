@@ -49,11 +49,14 @@ export function renderBranchName(
 export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (name.length > 255) return 'it is longer than 255 characters';
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'it contains a space, control character or one of ~^:?*[\\';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: git refuses control characters in refs; this rule mirrors it.
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
+    return 'it contains a space, control character or one of ~^:?*[\\';
   if (name.startsWith('-')) return 'it starts with -';
   if (name.includes('..')) return 'it contains ..';
   if (name.includes('@{') || name === '@') return 'it contains @{ or is @';
-  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'it has an empty path component';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return 'it has an empty path component';
   if (name.endsWith('.')) return 'it ends with .';
   for (const part of name.split('/')) {
     if (part.startsWith('.')) return 'a path component starts with .';

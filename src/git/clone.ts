@@ -1,7 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WorkerError } from '../errors.js';
-import { type GitSetup, authProblemOf, credentialAdvice, gitErrorText, gitHeadline, gitIn } from './repository.js';
+import {
+  authProblemOf,
+  credentialAdvice,
+  type GitSetup,
+  gitErrorText,
+  gitHeadline,
+  gitIn,
+} from './repository.js';
 
 export interface Checkout {
   dir: string;
@@ -72,5 +79,8 @@ function cloneError(text: string, baseBranch: string, cause: unknown): WorkerErr
       cause,
     });
   }
-  return new WorkerError('clone_failed', `clone failed: ${gitHeadline(text)}`, { retryable: true, cause });
+  return new WorkerError('clone_failed', `clone failed: ${gitHeadline(text)}`, {
+    retryable: true,
+    cause,
+  });
 }

@@ -1,4 +1,4 @@
-import { gitIn, type GitSetup } from './repository.js';
+import { type GitSetup, gitIn } from './repository.js';
 
 export interface CommitIdentity {
   jobId: string;
@@ -44,7 +44,10 @@ export async function commitChanges(
     await git.commit(`${subject}\n\n${commitTrailers(identity)}\n`);
   }
   const headSha = (await git.revparse(['HEAD'])).trim();
-  const diff = headSha === baseSha ? '' : await git.raw(['diff', '--name-only', '--no-renames', baseSha, headSha]);
+  const diff =
+    headSha === baseSha
+      ? ''
+      : await git.raw(['diff', '--name-only', '--no-renames', baseSha, headSha]);
   const changedFiles = diff.split('\n').filter((line) => line.length > 0);
   return { headSha, committedRemaining, changedFiles };
 }

@@ -3,7 +3,10 @@
  * of the git process alone: never in argv, a remote URL or `.git/config`, and gone when the
  * git process ends, long before the agent starts.
  */
-export function gitAuthEnv(repoUrl: URL | undefined, token: string | undefined): Record<string, string> {
+export function gitAuthEnv(
+  repoUrl: URL | undefined,
+  token: string | undefined,
+): Record<string, string> {
   if (!repoUrl || !token) return {};
   const credentials = Buffer.from(`x-access-token:${token}`).toString('base64');
   return {

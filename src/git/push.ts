@@ -1,5 +1,12 @@
 import { WorkerError } from '../errors.js';
-import { type GitSetup, authProblemOf, credentialAdvice, gitErrorText, gitHeadline, gitIn } from './repository.js';
+import {
+  authProblemOf,
+  credentialAdvice,
+  type GitSetup,
+  gitErrorText,
+  gitHeadline,
+  gitIn,
+} from './repository.js';
 
 /**
  * Pushes HEAD to the work branch. A branch left by an earlier attempt of the job is
@@ -7,7 +14,12 @@ import { type GitSetup, authProblemOf, credentialAdvice, gitErrorText, gitHeadli
  * (force-with-lease with `expectedSha`, '' for "must not exist"): the branch is the worker's,
  * and a retry starts again from the base branch.
  */
-export async function pushBranch(setup: GitSetup, dir: string, branch: string, expectedSha: string): Promise<void> {
+export async function pushBranch(
+  setup: GitSetup,
+  dir: string,
+  branch: string,
+  expectedSha: string,
+): Promise<void> {
   const git = gitIn(dir, setup);
   const ref = `refs/heads/${branch}`;
   try {
@@ -19,12 +31,18 @@ export async function pushBranch(setup: GitSetup, dir: string, branch: string, e
 
 function pushError(text: string, branch: string, cause: unknown): WorkerError {
   if (/stale info/i.test(text)) {
-    return new WorkerError('push_failed', `push failed: ${branch} moved on the remote while the job ran; retry the job`, {
-      retryable: true,
-      cause,
-    });
+    return new WorkerError(
+      'push_failed',
+      `push failed: ${branch} moved on the remote while the job ran; retry the job`,
+      {
+        retryable: true,
+        cause,
+      },
+    );
   }
-  if (/protected branch|hook declined|\[rejected\]|\[remote rejected\]|non-fast-forward/i.test(text)) {
+  if (
+    /protected branch|hook declined|\[rejected\]|\[remote rejected\]|non-fast-forward/i.test(text)
+  ) {
     return new WorkerError(
       'push_failed',
       `push failed: the remote rejected the branch ${branch}: ${gitHeadline(text)}; check branch protection rules or project.branchNameTemplate`,
@@ -33,7 +51,13 @@ function pushError(text: string, branch: string, cause: unknown): WorkerError {
   }
   const problem = authProblemOf(text);
   if (problem) {
-    return new WorkerError('push_failed', `push failed: ${credentialAdvice(problem, 'push')}`, { retryable: false, cause });
+    return new WorkerError('push_failed', `push failed: ${credentialAdvice(problem, 'push')}`, {
+      retryable: false,
+      cause,
+    });
   }
-  return new WorkerError('push_failed', `push failed: ${gitHeadline(text)}`, { retryable: true, cause });
+  return new WorkerError('push_failed', `push failed: ${gitHeadline(text)}`, {
+    retryable: true,
+    cause,
+  });
 }

@@ -15,7 +15,19 @@ export interface GitSetup {
   home: string;
 }
 
-const PASSED_HOST_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'GIT_SSL_CAINFO', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
+const PASSED_HOST_VARIABLES = [
+  'PATH',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'GIT_SSL_CAINFO',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+];
 
 /** A simple-git instance for `dir`, with the token (if any) in the process env only. */
 export function gitIn(dir: string, setup: GitSetup): SimpleGit {
@@ -50,9 +62,18 @@ export type AuthProblem = 'unauthorized' | 'forbidden' | 'not_found';
 
 /** Recognises the credential problems git reports for HTTP remotes. */
 export function authProblemOf(text: string): AuthProblem | undefined {
-  if (/could not read Username|Authentication failed|\b401\b|Unauthorized|invalid credentials/i.test(text)) return 'unauthorized';
-  if (/\b403\b|Forbidden|Permission to .* denied|Write access to repository not granted/i.test(text)) return 'forbidden';
-  if (/\b404\b|Repository not found|does not appear to be a git repository|not found/i.test(text)) return 'not_found';
+  if (
+    /could not read Username|Authentication failed|\b401\b|Unauthorized|invalid credentials/i.test(
+      text,
+    )
+  )
+    return 'unauthorized';
+  if (
+    /\b403\b|Forbidden|Permission to .* denied|Write access to repository not granted/i.test(text)
+  )
+    return 'forbidden';
+  if (/\b404\b|Repository not found|does not appear to be a git repository|not found/i.test(text))
+    return 'not_found';
   return undefined;
 }
 
@@ -76,4 +97,3 @@ export function gitHeadline(text: string): string {
     .filter((line) => /^(fatal|error|remote|!)/.test(line));
   return (lines.length > 0 ? lines : [text.split('\n')[0] ?? '']).slice(0, 3).join(' | ');
 }
-

@@ -21,7 +21,9 @@ export async function secretsInChanges(
   const found: Array<{ name: string; files: string[] }> = [];
   for (const secret of candidates) {
     if (!log.includes(secret.value)) continue;
-    const files = (await git.raw(['grep', '-l', '-F', '-e', secret.value, 'HEAD', '--']).catch(() => ''))
+    const files = (
+      await git.raw(['grep', '-l', '-F', '-e', secret.value, 'HEAD', '--']).catch(() => '')
+    )
       .split('\n')
       .filter(Boolean)
       .map((line) => line.replace(/^HEAD:/, ''));

@@ -63,9 +63,15 @@ export function createProgressView(stream: NodeJS.WriteStream): {
     onEvent(event) {
       stream.write('\x1b[2K\r');
       const text = timed(event);
-      const color = event.type === 'status' ? COLORS[event.state] : event.type === 'log' && event.level === 'error' ? '31' : '0';
+      const color =
+        event.type === 'status'
+          ? COLORS[event.state]
+          : event.type === 'log' && event.level === 'error'
+            ? '31'
+            : '0';
       stream.write(`\x1b[${color}m${text}\x1b[0m\n`);
-      if (event.type === 'status') running = event.state === 'started' ? { step: event.step, since: Date.now() } : undefined;
+      if (event.type === 'status')
+        running = event.state === 'started' ? { step: event.step, since: Date.now() } : undefined;
       footer();
     },
     close() {

@@ -21,13 +21,23 @@ export async function readPayloadText(
     return await readFile(source, 'utf8');
   } catch (error) {
     const reason = (error as { name?: string; message?: string }).message ?? String(error);
-    throw new WorkerError('invalid_payload', `invalid payload: could not read ${source}: ${reason}`, {
-      cause: error,
-    });
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: could not read ${source}: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 /** Reads and validates a payload from a path, stdin or S3. */
-export async function loadPayload(source: string, stdin?: NodeJS.ReadableStream): Promise<ValidatedPayload> {
-  return validatePayloadText(await readPayloadText(source, stdin), source === '-' ? 'stdin' : source);
+export async function loadPayload(
+  source: string,
+  stdin?: NodeJS.ReadableStream,
+): Promise<ValidatedPayload> {
+  return validatePayloadText(
+    await readPayloadText(source, stdin),
+    source === '-' ? 'stdin' : source,
+  );
 }

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { adapterFor } from '../agents/registry.js';
 import { AGENT_SLUGS, type AgentSlug } from '../agents/types.js';
 import { WorkerError } from '../errors.js';
-import { type Template, TEMPLATES } from './templates.js';
+import { TEMPLATES, type Template } from './templates.js';
 
 /** The flags of `viberator run --repo … --agent … --prompt …`. */
 export interface LocalRunFlags {
@@ -32,7 +32,10 @@ async function promptText(value: string): Promise<string> {
   try {
     return await readFile(value.slice(1), 'utf8');
   } catch (error) {
-    throw new WorkerError('invalid_payload', `invalid payload: --prompt ${value}: ${(error as Error).message}`);
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: --prompt ${value}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -59,8 +62,20 @@ export async function buildLocalPayload(flags: LocalRunFlags): Promise<unknown> 
       ...(flags.branchTemplate ? { branchNameTemplate: flags.branchTemplate } : {}),
     },
     ...(template === 'claw_scheduled_task'
-      ? { claw: { id: 'local', key: flags.ticketKey ?? 'local-claw', name: flags.ticketTitle ?? title } }
-      : { ticket: { id: 'local', key: flags.ticketKey ?? 'LOCAL-1', title: flags.ticketTitle ?? title } }),
+      ? {
+          claw: {
+            id: 'local',
+            key: flags.ticketKey ?? 'local-claw',
+            name: flags.ticketTitle ?? title,
+          },
+        }
+      : {
+          ticket: {
+            id: 'local',
+            key: flags.ticketKey ?? 'LOCAL-1',
+            title: flags.ticketTitle ?? title,
+          },
+        }),
     repository: {
       url: isLocalPath && !isAbsolute(flags.repo) ? resolve(flags.repo) : flags.repo,
       ...(flags.baseBranch ? { baseBranch: flags.baseBranch } : {}),

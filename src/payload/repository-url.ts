@@ -1,9 +1,7 @@
 import { isAbsolute } from 'node:path';
 
 /** Where the repository lives: a remote over HTTP(S), or (local mode only) a path on disk. */
-export type RepositoryLocation =
-  | { kind: 'remote'; url: URL }
-  | { kind: 'local'; path: string };
+export type RepositoryLocation = { kind: 'remote'; url: URL } | { kind: 'local'; path: string };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -21,7 +19,8 @@ export function parseRepositoryUrl(
   localMode: boolean,
 ): { location: RepositoryLocation } | { problem: string } {
   if (raw.startsWith('file://') || isAbsolute(raw) || raw.startsWith('.')) {
-    if (!localMode) return { problem: 'a local path or file:// URL is allowed only in local mode (no callback)' };
+    if (!localMode)
+      return { problem: 'a local path or file:// URL is allowed only in local mode (no callback)' };
     const path = raw.startsWith('file://') ? new URL(raw).pathname : raw;
     return { location: { kind: 'local', path } };
   }
@@ -35,7 +34,9 @@ export function parseRepositoryUrl(
     return { problem: 'must not carry credentials; give the token as the GITHUB_TOKEN secret' };
   }
   if (url.protocol === 'https:') return { location: { kind: 'remote', url } };
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return { location: { kind: 'remote', url } };
-  if (url.protocol === 'http:') return { problem: 'http is allowed only for loopback hosts; use https' };
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+    return { location: { kind: 'remote', url } };
+  if (url.protocol === 'http:')
+    return { problem: 'http is allowed only for loopback hosts; use https' };
   return { problem: `unsupported scheme ${url.protocol} (use https)` };
 }

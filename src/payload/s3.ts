@@ -31,7 +31,9 @@ export function s3Client(env: NodeJS.ProcessEnv = process.env): Promise<S3Client
 export async function readS3Text(uri: string): Promise<string> {
   const { bucket, key } = parseS3Uri(uri);
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const response = await (await s3Client()).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const response = await (await s3Client()).send(
+    new GetObjectCommand({ Bucket: bucket, Key: key }),
+  );
   if (!response.Body) throw new Error(`s3://${bucket}/${key} has no body`);
   return response.Body.transformToString('utf8');
 }

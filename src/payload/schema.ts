@@ -37,61 +37,65 @@ export const clankerSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   agentsMd: z.string().optional(),
   skills: z
-    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), files: z.array(skillFile) }))
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+        files: z.array(skillFile),
+      }),
+    )
     .optional(),
 });
 
-const secretRef = z
-  .string()
-  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|platform:.+|ssm:\/.+)$/, {
-    message: 'must be env:NAME, platform:KEY or ssm:/parameter/path',
-  });
+const secretRef = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|platform:.+|ssm:\/.+)$/, {
+  message: 'must be env:NAME, platform:KEY or ssm:/parameter/path',
+});
 
 export const secretSchema = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }),
   ref: secretRef.optional(),
   required: z.boolean().default(true),
   exposeToAgent: z.boolean().optional(),
 });
 
-export const payloadSchema = z
-  .object({
-    version: z.literal(1),
-    jobId: z.string().regex(JOB_ID_PATTERN, {
-      message: 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (it names a directory)',
-    }),
-    template: z.enum(TEMPLATES),
-    prompt: z.string().trim().min(1, { message: 'must not be empty' }),
-    project: z.object({
+export const payloadSchema = z.object({
+  version: z.literal(1),
+  jobId: z.string().regex(JOB_ID_PATTERN, {
+    message: 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (it names a directory)',
+  }),
+  template: z.enum(TEMPLATES),
+  prompt: z.string().trim().min(1, { message: 'must not be empty' }),
+  project: z.object({
+    id: z.string().min(1),
+    name: z.string().optional(),
+    branchNameTemplate: z.string().min(1).default('viberator/{{ ticket }}'),
+    prBaseBranch: z.string().min(1).optional(),
+    workerSettings: z
+      .object({ maxExecutionTime: z.number().int().positive().default(3600) })
+      .prefault({}),
+  }),
+  ticket: z
+    .object({
       id: z.string().min(1),
-      name: z.string().optional(),
-      branchNameTemplate: z.string().min(1).default('viberator/{{ ticket }}'),
-      prBaseBranch: z.string().min(1).optional(),
-      workerSettings: z
-        .object({ maxExecutionTime: z.number().int().positive().default(3600) })
-        .prefault({}),
-    }),
-    ticket: z
-      .object({
-        id: z.string().min(1),
-        key,
-        title: z.string().default(''),
-        description: z.string().optional(),
-        severity: z.string().optional(),
-        originalKey: key.optional(),
-      })
-      .optional(),
-    claw: z.object({ id: z.string().min(1), key, name: z.string().optional() }).optional(),
-    repository: z.object({
-      url: z.string().min(1),
-      baseBranch: z.string().min(1).default('main'),
-    }),
-    clanker: clankerSchema.optional(),
-    clankerId: z.string().min(1).optional(),
-    secrets: z.array(secretSchema).default([]),
-    callback: z.object({ url: z.url({ protocol: /^https?$/ }), token: z.string().min(1) }).optional(),
-    artifacts: z.object({ s3Uri: z.string().regex(/^s3:\/\/[^/]+\/?.*$/) }).optional(),
-  });
+      key,
+      title: z.string().default(''),
+      description: z.string().optional(),
+      severity: z.string().optional(),
+      originalKey: key.optional(),
+    })
+    .optional(),
+  claw: z.object({ id: z.string().min(1), key, name: z.string().optional() }).optional(),
+  repository: z.object({
+    url: z.string().min(1),
+    baseBranch: z.string().min(1).default('main'),
+  }),
+  clanker: clankerSchema.optional(),
+  clankerId: z.string().min(1).optional(),
+  secrets: z.array(secretSchema).default([]),
+  callback: z.object({ url: z.url({ protocol: /^https?$/ }), token: z.string().min(1) }).optional(),
+  artifacts: z.object({ s3Uri: z.string().regex(/^s3:\/\/[^/]+\/?.*$/) }).optional(),
+});
 
 /** A validated payload, defaults applied. */
 export type Payload = z.infer<typeof payloadSchema>;

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorkerError } from '../errors.js';
@@ -37,18 +37,48 @@ describe('payload validation', async () => {
 
   it('reports every problem with its JSON path', () => {
     try {
-      validatePayload({ version: 1, jobId: 'a/b', template: 'nope', prompt: 'x', project: {}, repository: { url: 'https://x.test/a/b' }, clanker: { id: 'k', agent: 'claude-code', skills: [{ name: 's', files: [{ path: '../../etc/passwd', content: '' }] }] }, secrets: [{ name: 'A' }, { name: 'A' }] });
+      validatePayload({
+        version: 1,
+        jobId: 'a/b',
+        template: 'nope',
+        prompt: 'x',
+        project: {},
+        repository: { url: 'https://x.test/a/b' },
+        clanker: {
+          id: 'k',
+          agent: 'claude-code',
+          skills: [{ name: 's', files: [{ path: '../../etc/passwd', content: '' }] }],
+        },
+        secrets: [{ name: 'A' }, { name: 'A' }],
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(WorkerError);
       const message = (error as WorkerError).message;
-      for (const path of ['jobId:', 'template:', 'project.id: is required', 'clanker.skills[0].files[0].path:', 'secrets[1].name: duplicate secret A']) {
+      for (const path of [
+        'jobId:',
+        'template:',
+        'project.id: is required',
+        'clanker.skills[0].files[0].path:',
+        'secrets[1].name: duplicate secret A',
+      ]) {
         expect(message).toContain(path);
       }
     }
   });
 
   it('refuses credentials in the repository URL', () => {
-    expect(() => validatePayload({ version: 1, jobId: 'j', template: 'ticket_research', prompt: 'p', project: { id: 'p' }, ticket: { id: 't', key: 'K-1' }, repository: { url: 'https://x:ghp_abc@github.com/a/b.git' }, clanker: { id: 'k', agent: 'claude-code' } })).toThrow(/must not carry credentials/);
+    expect(() =>
+      validatePayload({
+        version: 1,
+        jobId: 'j',
+        template: 'ticket_research',
+        prompt: 'p',
+        project: { id: 'p' },
+        ticket: { id: 't', key: 'K-1' },
+        repository: { url: 'https://x:ghp_abc@github.com/a/b.git' },
+        clanker: { id: 'k', agent: 'claude-code' },
+      }),
+    ).toThrow(/must not carry credentials/);
   });
 });

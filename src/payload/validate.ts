@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { WorkerError } from '../errors.js';
 import { unknownPlaceholders } from '../git/branch-name.js';
-import { type RepositoryLocation, parseRepositoryUrl } from './repository-url.js';
+import { parseRepositoryUrl, type RepositoryLocation } from './repository-url.js';
 import { type Payload, payloadSchema } from './schema.js';
 
 /** A payload that passed every check, with what the checks derived from it. */
@@ -23,7 +23,8 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return 'is required';
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+    return 'is required';
   return issue.message;
 }
 
@@ -50,7 +51,8 @@ export function validatePayload(input: unknown): ValidatedPayload {
 
   problems.push(...crossFieldProblems(raw));
 
-  const template = (raw.project as { branchNameTemplate?: unknown } | undefined)?.branchNameTemplate;
+  const template = (raw.project as { branchNameTemplate?: unknown } | undefined)
+    ?.branchNameTemplate;
   if (typeof template === 'string') {
     const unknown = unknownPlaceholders(template);
     if (unknown.length > 0) {

@@ -14,7 +14,11 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let start = 0;
-    for (let newline = chunk.indexOf(10, start); newline !== -1; newline = chunk.indexOf(10, start)) {
+    for (
+      let newline = chunk.indexOf(10, start);
+      newline !== -1;
+      newline = chunk.indexOf(10, start)
+    ) {
       this.append(chunk.subarray(start, newline));
       this.emit();
       start = newline + 1;

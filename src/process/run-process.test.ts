@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProcess } from './run-process.js';
 
-const fixture = (name: string) => resolve(import.meta.dirname, '../../test/fixtures/processes', name);
+const fixture = (name: string) =>
+  resolve(import.meta.dirname, '../../test/fixtures/processes', name);
 const base = { cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' } };
 const limits = { wallClockMs: 30_000, inactivityMs: 30_000, killGraceMs: 500 };
 
@@ -20,19 +21,31 @@ function alive(pid: number): boolean {
 describe('runProcess (real child processes)', () => {
   it('feeds stdin, splits lines, reports the exit code', async () => {
     const lines: Array<[string, string]> = [];
-    const outcome = await runProcess({ ...base, file: process.execPath, args: [fixture('echo-stdin.mjs')], stdin: 'one\ntwo\n' }, limits, (line, stream) => lines.push([stream, line]));
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('echo-stdin.mjs')], stdin: 'one\ntwo\n' },
+      limits,
+      (line, stream) => lines.push([stream, line]),
+    );
     expect(outcome.exitCode).toBe(3);
     expect(outcome.stoppedBy).toBeUndefined();
-    expect(lines.filter(([stream]) => stream === 'stdout').map(([, line]) => line)).toEqual(['got: one', 'got: two', 'no trailing newline']);
+    expect(lines.filter(([stream]) => stream === 'stdout').map(([, line]) => line)).toEqual([
+      'got: one',
+      'got: two',
+      'no trailing newline',
+    ]);
     expect(lines.find(([stream]) => stream === 'stderr')?.[1]).toHaveLength(100_000);
   });
 
   it('stops a process group that ignores SIGTERM at the wall clock, grandchildren too', async () => {
     let grandchild = 0;
-    const outcome = await runProcess({ ...base, file: process.execPath, args: [fixture('ignore-sigterm.mjs')] }, { ...limits, wallClockMs: 1000 }, (line) => {
-      const match = /grandchild (\d+)/.exec(line);
-      if (match) grandchild = Number(match[1]);
-    });
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('ignore-sigterm.mjs')] },
+      { ...limits, wallClockMs: 1000 },
+      (line) => {
+        const match = /grandchild (\d+)/.exec(line);
+        if (match) grandchild = Number(match[1]);
+      },
+    );
     expect(outcome.stoppedBy).toBe('wall_clock');
     expect(outcome.signal).toBe('SIGKILL');
     expect(grandchild).toBeGreaterThan(0);
@@ -42,7 +55,11 @@ describe('runProcess (real child processes)', () => {
   it('output keeps a process alive; silence stops it', async () => {
     const started = Date.now();
     const lines: string[] = [];
-    const outcome = await runProcess({ ...base, file: process.execPath, args: [fixture('chatty-then-silent.mjs')] }, { ...limits, inactivityMs: 700 }, (line) => lines.push(line));
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('chatty-then-silent.mjs')] },
+      { ...limits, inactivityMs: 700 },
+      (line) => lines.push(line),
+    );
     expect(outcome.stoppedBy).toBe('inactivity');
     expect(lines).toHaveLength(5);
     // Five ticks 200 ms apart outlast the 700 ms inactivity limit only because each resets it.
@@ -52,13 +69,21 @@ describe('runProcess (real child processes)', () => {
   it('an abort signal stops it as "aborted"', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const outcome = await runProcess({ ...base, file: process.execPath, args: [fixture('chatty-then-silent.mjs')] }, { ...limits, signal: controller.signal }, () => {});
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('chatty-then-silent.mjs')] },
+      { ...limits, signal: controller.signal },
+      () => {},
+    );
     expect(outcome.stoppedBy).toBe('aborted');
     expect(outcome.signal).toBe('SIGTERM');
   });
 
   it('a missing executable is a spawn error, not a crash', async () => {
-    const outcome = await runProcess({ ...base, file: '/nonexistent/agent', args: [] }, limits, () => {});
+    const outcome = await runProcess(
+      { ...base, file: '/nonexistent/agent', args: [] },
+      limits,
+      () => {},
+    );
     expect(outcome.spawnError?.code).toBe('ENOENT');
   });
 });

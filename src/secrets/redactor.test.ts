@@ -8,13 +8,20 @@ describe('Redactor', () => {
 
   it('replaces values, their URL encoding and their Basic-auth form', () => {
     const basic = Buffer.from('x-access-token:ghs_secretvalue123').toString('base64');
-    expect(redactor.text(`token ghs_secretvalue123 and ${basic}`)).toBe(`token ${REDACTED} and ${REDACTED}`);
+    expect(redactor.text(`token ghs_secretvalue123 and ${basic}`)).toBe(
+      `token ${REDACTED} and ${REDACTED}`,
+    );
     expect(redactor.text('about ab')).toBe('about ab');
   });
 
   it('walks objects, arrays and errors, keys included', () => {
     const error = new Error('failed with ghs_secretvalue123');
-    const value = redactor.value({ list: ['ghs_secretvalue123'], nested: { ghs_secretvalue123: 1 }, error, n: 3 });
+    const value = redactor.value({
+      list: ['ghs_secretvalue123'],
+      nested: { ghs_secretvalue123: 1 },
+      error,
+      n: 3,
+    });
     expect(JSON.stringify(value)).not.toContain('ghs_secretvalue123');
     expect(value.n).toBe(3);
   });

@@ -63,7 +63,10 @@ export async function resolveSecrets(
     const provider = providers.find((candidate) => candidate.scheme === scheme);
     if (!provider) {
       for (const spec of group) {
-        if (spec.required) missing.push(`secret ${spec.name} (${scheme}:${parseRef(spec).key}): this worker has no ${scheme}: secret source configured`);
+        if (spec.required)
+          missing.push(
+            `secret ${spec.name} (${scheme}:${parseRef(spec).key}): this worker has no ${scheme}: secret source configured`,
+          );
       }
       continue;
     }

@@ -24,7 +24,10 @@ export async function createWorkspace(workRoot: string, jobId: string): Promise<
   const parent = resolve(workRoot);
   const root = resolve(parent, jobId);
   if (!JOB_ID_PATTERN.test(jobId) || !root.startsWith(parent + sep)) {
-    throw new WorkerError('invalid_payload', `invalid payload: jobId ${JSON.stringify(jobId)} does not name a directory`);
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: jobId ${JSON.stringify(jobId)} does not name a directory`,
+    );
   }
   await mkdir(parent, { recursive: true });
   await rm(root, { recursive: true, force: true });

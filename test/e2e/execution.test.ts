@@ -32,7 +32,11 @@ describe('an execution job, end to end over real protocols', () => {
       jobId: 'job_exec_1',
       repoUrl: world.repoUrl,
       modelUrl: world.model.url,
-      prompt: writePrompt('src/login.js', "export const redirect = '/dashboard';", 'Login now redirects to /dashboard.'),
+      prompt: writePrompt(
+        'src/login.js',
+        "export const redirect = '/dashboard';",
+        'Login now redirects to /dashboard.',
+      ),
       overrides: {
         clanker: {
           id: 'clk_backend',
@@ -72,7 +76,11 @@ describe('an execution job, end to end over real protocols', () => {
     const [pull] = world.github.pulls;
     expect(world.github.pulls).toHaveLength(1);
     expect(run.result?.prUrl).toBe(pull?.html_url);
-    expect(pull).toMatchObject({ title: 'ENG-42: Fix login redirect', head: { ref: 'viberator/ENG-42' }, base: { ref: 'main' } });
+    expect(pull).toMatchObject({
+      title: 'ENG-42: Fix login redirect',
+      head: { ref: 'viberator/ENG-42' },
+      base: { ref: 'main' },
+    });
     expect(pull?.body).toContain('<!-- viberator-job: job_exec_1 -->');
     expect(pull?.body).toContain('Login now redirects to /dashboard.');
     expect(pull?.body).toContain('src/login.js');
@@ -84,11 +92,22 @@ describe('an execution job, end to end over real protocols', () => {
     expect(JSON.stringify(toolRequests[0]?.body)).toContain('HOUSE-RULES-7731');
 
     // Events: every step started and completed, in lifecycle order.
-    const steps = run.progress.filter((line) => / (started|completed|failed)( \(\d+ ms\))?$/.test(line));
+    const steps = run.progress.filter((line) =>
+      / (started|completed|failed)( \(\d+ ms\))?$/.test(line),
+    );
     expect(steps.map((line) => line.replace(/ \(\d+ ms\)$/, ''))).toEqual(
-      ['received', 'resolving_config', 'fetching_credentials', 'initialising_agent', 'cloning', 'running_agent', 'committing', 'pushing', 'opening_pr', 'reporting'].flatMap(
-        (step) => [`viberator: ${step} started`, `viberator: ${step} completed`],
-      ),
+      [
+        'received',
+        'resolving_config',
+        'fetching_credentials',
+        'initialising_agent',
+        'cloning',
+        'running_agent',
+        'committing',
+        'pushing',
+        'opening_pr',
+        'reporting',
+      ].flatMap((step) => [`viberator: ${step} started`, `viberator: ${step} completed`]),
     );
     expect(run.progress.some((line) => line.includes('agent edit Write'))).toBe(true);
 
@@ -113,14 +132,39 @@ describe('an execution job, end to end over real protocols', () => {
     const localRepo = await tempDir('viberator-local-repo-');
     await git('git', ['clone', '--quiet', world.bareRepo, localRepo]);
     const run = await runCli(
-      ['run', '--repo', localRepo, '--agent', 'claude-code', '--prompt', writePrompt('notes.md', '# Notes'), '--base-url', world.model.url, '--ticket-key', 'LOC-7'],
+      [
+        'run',
+        '--repo',
+        localRepo,
+        '--agent',
+        'claude-code',
+        '--prompt',
+        writePrompt('notes.md', '# Notes'),
+        '--base-url',
+        world.model.url,
+        '--ticket-key',
+        'LOC-7',
+      ],
       { env },
     );
     expect(run.result?.failure).toBeUndefined();
-    expect(run.result).toMatchObject({ status: 'completed', branch: 'viberator/LOC-7', changedFiles: 1 });
+    expect(run.result).toMatchObject({
+      status: 'completed',
+      branch: 'viberator/LOC-7',
+      changedFiles: 1,
+    });
     expect(run.result?.prUrl).toBeUndefined();
-    expect(run.progress.some((line) => line.includes('no pull request: the repository is a local path'))).toBe(true);
-    const { stdout } = await git('git', ['-C', localRepo, 'show', '--stat', '--format=%B', 'viberator/LOC-7']);
+    expect(
+      run.progress.some((line) => line.includes('no pull request: the repository is a local path')),
+    ).toBe(true);
+    const { stdout } = await git('git', [
+      '-C',
+      localRepo,
+      'show',
+      '--stat',
+      '--format=%B',
+      'viberator/LOC-7',
+    ]);
     expect(stdout).toContain('notes.md');
     expect(stdout).toContain('Viberator-Agent: claude-code');
   });
@@ -134,7 +178,8 @@ describe('an execution job, end to end over real protocols', () => {
           jobId: 'job_research_1',
           repoUrl: world.repoUrl,
           modelUrl: world.model.url,
-          prompt: 'Research how sessions are stored.\n[[answer]]\nSessions live in src/session.js and expire after 30 minutes.\n[[end]]\n',
+          prompt:
+            'Research how sessions are stored.\n[[answer]]\nSessions live in src/session.js and expire after 30 minutes.\n[[end]]\n',
           overrides: { template: 'ticket_research' },
         }),
       ),
@@ -149,5 +194,58 @@ describe('an execution job, end to end over real protocols', () => {
     expect(run.result?.prUrl).toBeUndefined();
     expect(run.progress.some((line) => line.includes('pushing'))).toBe(false);
     expect(await listBranches(world.bareRepo)).toEqual(before);
+  });
+});
+
+describe("the agent's own commits", () => {
+  const secrets = plantedSecrets();
+  let world: LocalWorld;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets });
+  });
+  afterAll(async () => world?.close());
+
+  it('are kept; what it left uncommitted gets one commit with the trailers', async () => {
+    const prompt = [
+      '[[write src/first.js]]',
+      'export const first = 1;',
+      '[[end]]',
+      '[[bash]]',
+      "git add src/first.js && git commit -q -m 'agent: add first'",
+      '[[end]]',
+      '[[write src/second.js]]',
+      'export const second = 2;',
+      '[[end]]',
+    ].join('\n');
+    const run = await runCli(['run', '--payload', '-'], {
+      env: cliEnv({
+        VIBERATOR_WORK_ROOT: await tempDir('viberator-agent-commit-'),
+        GITHUB_API_URL: world.github.apiUrl,
+        ANTHROPIC_API_KEY: secrets.anthropicKey,
+        GITHUB_TOKEN: secrets.githubToken,
+      }),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_agent_commit',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt,
+        }),
+      ),
+    });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.result?.changedFiles).toBe(2);
+    const { stdout } = await git('git', [
+      '--git-dir',
+      world.bareRepo,
+      'log',
+      '--format=%s|%an|%(trailers:key=Viberator-Job,valueonly)',
+      'viberator/ENG-42',
+    ]);
+    const commits = stdout.trim().split('\n').filter(Boolean);
+    expect(commits).toHaveLength(3);
+    expect(commits[0]).toBe('ENG-42: Fix login redirect|Viberator|job_agent_commit');
+    expect(commits[1]).toBe('agent: add first|Viberator|');
   });
 });

@@ -14,7 +14,13 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: await tempDir('viberator-s3-'), configureBuckets: [{ name: 'jobs', configs: [] }] });
+    s3 = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: await tempDir('viberator-s3-'),
+      configureBuckets: [{ name: 'jobs', configs: [] }],
+    });
     const address = (await s3.run()) as { address: string; port: number };
     endpoint = `http://127.0.0.1:${address.port}`;
     env = cliEnv({
@@ -28,7 +34,12 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
       AWS_REGION: 'us-east-1',
       VIBERATOR_S3_FORCE_PATH_STYLE: 'true',
     });
-    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     const body = executionPayload({
       jobId: 'job_s3_1',
       repoUrl: world.repoUrl,
@@ -36,8 +47,20 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
       prompt: 'Summarise the repository.\n[[answer]]\nA tiny demo app.\n[[end]]\n',
       overrides: { template: 'ticket_research' },
     });
-    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: 'job_s3_1/payload.json', Body: JSON.stringify(body) }));
-    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: 'broken.json', Body: '{"version":1,"jobId":"x"}' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'jobs',
+        Key: 'job_s3_1/payload.json',
+        Body: JSON.stringify(body),
+      }),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'jobs',
+        Key: 'broken.json',
+        Body: '{"version":1,"jobId":"x"}',
+      }),
+    );
   });
   afterAll(async () => {
     await s3?.close();
@@ -47,19 +70,32 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
   it('runs the job the object describes', async () => {
     const run = await runCli(['run', '--payload', 's3://jobs/job_s3_1/payload.json'], { env });
     expect(run.result?.failure).toBeUndefined();
-    expect(run.result).toMatchObject({ jobId: 'job_s3_1', status: 'completed', phase: 'research', document: 'A tiny demo app.' });
+    expect(run.result).toMatchObject({
+      jobId: 'job_s3_1',
+      status: 'completed',
+      phase: 'research',
+      document: 'A tiny demo app.',
+    });
   });
 
   it('a missing object is invalid_payload, exit 2', async () => {
     const run = await runCli(['run', '--payload', 's3://jobs/nope.json'], { env });
     expect(run.code).toBe(2);
-    expect(run.result?.failure).toMatchObject({ code: 'invalid_payload', step: 'received', retryable: false });
-    expect(run.result?.failure?.message).toMatch(/could not read s3:\/\/jobs\/nope\.json: .*(NoSuchKey|does not exist)/);
+    expect(run.result?.failure).toMatchObject({
+      code: 'invalid_payload',
+      step: 'received',
+      retryable: false,
+    });
+    expect(run.result?.failure?.message).toMatch(
+      /could not read s3:\/\/jobs\/nope\.json: .*(NoSuchKey|does not exist)/,
+    );
   });
 
   it('an object that fails validation lists its problems', async () => {
     const run = await runCli(['run', '--payload', 's3://jobs/broken.json'], { env });
     expect(run.code).toBe(2);
-    expect(run.result?.failure?.message).toMatch(/template: .*; prompt: is required; project: is required; repository: is required/);
+    expect(run.result?.failure?.message).toMatch(
+      /template: .*; prompt: is required; project: is required; repository: is required/,
+    );
   });
 });

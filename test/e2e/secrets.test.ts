@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,11 @@ const exec = promisify(execFile);
 
 /** Every form a planted secret could leak in: raw, URL-encoded, inside Basic credentials. */
 function leakForms(secret: string): string[] {
-  return [secret, encodeURIComponent(secret), Buffer.from(`x-access-token:${secret}`).toString('base64')];
+  return [
+    secret,
+    encodeURIComponent(secret),
+    Buffer.from(`x-access-token:${secret}`).toString('base64'),
+  ];
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -27,8 +31,17 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 describe('planted secrets never leak', () => {
   const secrets = plantedSecrets();
-  const aws = { AWS_ACCESS_KEY_ID: 'AKIAPLANTED0000TEST', AWS_SECRET_ACCESS_KEY: `awsSecretPlanted${Date.now()}`, AWS_SESSION_TOKEN: `awsSessionPlanted${Date.now()}` };
-  const planted = [secrets.githubToken, secrets.anthropicKey, aws.AWS_SECRET_ACCESS_KEY, aws.AWS_SESSION_TOKEN];
+  const aws = {
+    AWS_ACCESS_KEY_ID: 'AKIAPLANTED0000TEST',
+    AWS_SECRET_ACCESS_KEY: `awsSecretPlanted${Date.now()}`,
+    AWS_SESSION_TOKEN: `awsSessionPlanted${Date.now()}`,
+  };
+  const planted = [
+    secrets.githubToken,
+    secrets.anthropicKey,
+    aws.AWS_SECRET_ACCESS_KEY,
+    aws.AWS_SESSION_TOKEN,
+  ];
   let world: LocalWorld;
   let env: NodeJS.ProcessEnv;
 
@@ -48,11 +61,25 @@ describe('planted secrets never leak', () => {
     const workRoot = await tempDir('viberator-secret-work-');
     // The agent's answer carries the Anthropic key, so redaction of agent output, of the
     // Result's document and of the PR body is exercised too.
-    const prompt = writePrompt('notes.txt', 'plain notes', `I used ${secrets.anthropicKey} and wrote notes.txt`);
-    const run = await runCli(['run', '--payload', '-', '--keep-workspace', '--result-file', join(workRoot, 'result.json')], {
-      env: { ...env, VIBERATOR_WORK_ROOT: workRoot },
-      stdin: JSON.stringify(executionPayload({ jobId: 'job_secrets', repoUrl: world.repoUrl, modelUrl: world.model.url, prompt })),
-    });
+    const prompt = writePrompt(
+      'notes.txt',
+      'plain notes',
+      `I used ${secrets.anthropicKey} and wrote notes.txt`,
+    );
+    const run = await runCli(
+      ['run', '--payload', '-', '--keep-workspace', '--result-file', join(workRoot, 'result.json')],
+      {
+        env: { ...env, VIBERATOR_WORK_ROOT: workRoot },
+        stdin: JSON.stringify(
+          executionPayload({
+            jobId: 'job_secrets',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt,
+          }),
+        ),
+      },
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('[REDACTED]');
     const surfaces: Record<string, string> = {
@@ -62,15 +89,26 @@ describe('planted secrets never leak', () => {
       prBodies: JSON.stringify(world.github.pulls),
       githubRequests: JSON.stringify(world.github.requests),
     };
-    const { stdout: history } = await exec('git', ['--git-dir', world.bareRepo, 'log', '--all', '--format=%H %an %ae %B']);
+    const { stdout: history } = await exec('git', [
+      '--git-dir',
+      world.bareRepo,
+      'log',
+      '--all',
+      '--format=%H %an %ae %B',
+    ]);
     surfaces.commitMessages = history;
     for (const [name, text] of Object.entries(surfaces)) {
       for (const secret of planted) {
-        for (const form of leakForms(secret)) expect(text.includes(form), `${name} holds a planted secret`).toBe(false);
+        for (const form of leakForms(secret))
+          expect(text.includes(form), `${name} holds a planted secret`).toBe(false);
       }
     }
     // No planted secret in any object of the repository.
-    const { stdout: objects } = await exec('git', ['--git-dir', world.bareRepo, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: objects } = await exec(
+      'git',
+      ['--git-dir', world.bareRepo, 'cat-file', '--batch-all-objects', '--batch'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     for (const secret of planted) expect(objects).not.toContain(secret);
 
     // The kept workspace: private, and no file in it holds a planted secret (the CLI's own
@@ -82,7 +120,8 @@ describe('planted secrets never leak', () => {
     for (const file of files) {
       const text = await readFile(file, 'latin1');
       for (const secret of planted) {
-        for (const form of leakForms(secret)) expect(text.includes(form), `${file} holds a planted secret`).toBe(false);
+        for (const form of leakForms(secret))
+          expect(text.includes(form), `${file} holds a planted secret`).toBe(false);
       }
     }
     const gitConfig = await readFile(join(jobDir, 'repo', '.git', 'config'), 'utf8');
@@ -95,13 +134,28 @@ describe('planted secrets never leak', () => {
     const run = await runCli(['run', '--payload', '-'], {
       env: { ...env, VIBERATOR_WORK_ROOT: workRoot },
       stdin: JSON.stringify(
-        executionPayload({ jobId: 'job_secret_push', repoUrl: world.repoUrl, modelUrl: world.model.url, prompt: writePrompt('config/keys.env', `ANTHROPIC_API_KEY=${secrets.anthropicKey}`) }),
+        executionPayload({
+          jobId: 'job_secret_push',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: writePrompt('config/keys.env', `ANTHROPIC_API_KEY=${secrets.anthropicKey}`),
+        }),
       ),
     });
-    expect(run.result?.failure).toMatchObject({ code: 'push_failed', retryable: false, step: 'pushing' });
-    expect(run.result?.failure?.message).toContain('the changes contain the value of secret ANTHROPIC_API_KEY (in config/keys.env)');
+    expect(run.result?.failure).toMatchObject({
+      code: 'push_failed',
+      retryable: false,
+      step: 'pushing',
+    });
+    expect(run.result?.failure?.message).toContain(
+      'the changes contain the value of secret ANTHROPIC_API_KEY (in config/keys.env)',
+    );
     expect(run.stdout + run.stderr).not.toContain(secrets.anthropicKey);
-    const { stdout: objects } = await exec('git', ['--git-dir', world.bareRepo, 'cat-file', '--batch-all-objects', '--batch'], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: objects } = await exec(
+      'git',
+      ['--git-dir', world.bareRepo, 'cat-file', '--batch-all-objects', '--batch'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     expect(objects).not.toContain(secrets.anthropicKey);
     expect(await readdir(workRoot)).toEqual([]);
   });
@@ -111,7 +165,14 @@ describe('planted secrets never leak', () => {
     let workerPid = 0;
     const pending = runCli(['run', '--payload', '-'], {
       env: { ...env, VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_KILL_GRACE: '1' },
-      stdin: JSON.stringify(executionPayload({ jobId: 'job_agent_env', repoUrl: world.repoUrl, modelUrl: world.model.url, prompt: 'Wait.\n[[hang]]\n' })),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_agent_env',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: 'Wait.\n[[hang]]\n',
+        }),
+      ),
       onSpawn: (pid) => {
         workerPid = pid;
       },
@@ -127,11 +188,19 @@ describe('planted secrets never leak', () => {
     expect(agent.environ.HOME?.startsWith(workRoot)).toBe(true);
     expect(agent.environ.CLAUDE_CONFIG_DIR?.startsWith(workRoot)).toBe(true);
     const names = Object.keys(agent.environ);
-    for (const name of ['GITHUB_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'VIBERATOR_LOG_LEVEL', 'GITHUB_API_URL']) {
+    for (const name of [
+      'GITHUB_TOKEN',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'VIBERATOR_LOG_LEVEL',
+      'GITHUB_API_URL',
+    ]) {
       expect(names).not.toContain(name);
     }
     const values = Object.values(agent.environ).join('\n');
-    for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY, aws.AWS_SESSION_TOKEN]) expect(values).not.toContain(secret);
+    for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY, aws.AWS_SESSION_TOKEN])
+      expect(values).not.toContain(secret);
     // Nor can it find the token in the checkout's git config or the command lines around it.
     expect(agent.cmdline).not.toContain(secrets.anthropicKey);
     await rm(workRoot, { recursive: true, force: true });
@@ -140,7 +209,12 @@ describe('planted secrets never leak', () => {
   it('GITHUB_TOKEN reaches the agent only with exposeToAgent: true', async () => {
     const workRoot = await tempDir('viberator-agent-expose-');
     let workerPid = 0;
-    const body = executionPayload({ jobId: 'job_agent_expose', repoUrl: world.repoUrl, modelUrl: world.model.url, prompt: 'Wait.\n[[hang]]\n' });
+    const body = executionPayload({
+      jobId: 'job_agent_expose',
+      repoUrl: world.repoUrl,
+      modelUrl: world.model.url,
+      prompt: 'Wait.\n[[hang]]\n',
+    });
     body.secrets = [{ name: 'ANTHROPIC_API_KEY' }, { name: 'GITHUB_TOKEN', exposeToAgent: true }];
     const pending = runCli(['run', '--payload', '-'], {
       env: { ...env, VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_KILL_GRACE: '1' },

@@ -11,7 +11,11 @@ export function executionPayload(opts: {
     jobId: opts.jobId,
     template: 'ticket_developing',
     prompt: opts.prompt,
-    project: { id: 'proj_test', branchNameTemplate: 'viberator/{{ ticket }}', workerSettings: { maxExecutionTime: 120 } },
+    project: {
+      id: 'proj_test',
+      branchNameTemplate: 'viberator/{{ ticket }}',
+      workerSettings: { maxExecutionTime: 120 },
+    },
     ticket: { id: 't_42', key: 'ENG-42', title: 'Fix login redirect' },
     repository: { url: opts.repoUrl, baseBranch: 'main' },
     clanker: { id: 'clk_test', name: 'test-bot', agent: 'claude-code', baseUrl: opts.modelUrl },

@@ -19,10 +19,18 @@ export interface CliRun {
 /** Runs the built CLI as a real process: `node dist/cli.js <args>`. */
 export function runCli(
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; stdin?: string; onSpawn?: (pid: number) => void; timeoutMs?: number },
+  opts: {
+    env: NodeJS.ProcessEnv;
+    stdin?: string;
+    onSpawn?: (pid: number) => void;
+    timeoutMs?: number;
+  },
 ): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -63,5 +71,10 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** The minimal host environment a test gives the CLI, plus its own variables. */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', ...extra };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    LANG: 'C.UTF-8',
+    ...extra,
+  };
 }

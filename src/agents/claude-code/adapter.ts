@@ -19,7 +19,9 @@ export const claudeCodeAdapter: AgentAdapter = {
 
   bundledBinary() {
     try {
-      const manifest = createRequire(import.meta.url).resolve('@anthropic-ai/claude-code/package.json');
+      const manifest = createRequire(import.meta.url).resolve(
+        '@anthropic-ai/claude-code/package.json',
+      );
       return join(dirname(manifest), 'bin', 'claude.exe');
     } catch {
       return undefined;
@@ -28,13 +30,25 @@ export const claudeCodeAdapter: AgentAdapter = {
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
-    if (ctx.agentsMd) await writeFile(join(ctx.configDir, 'CLAUDE.md'), ctx.agentsMd, { mode: 0o600 });
+    if (ctx.agentsMd)
+      await writeFile(join(ctx.configDir, 'CLAUDE.md'), ctx.agentsMd, { mode: 0o600 });
     await writeSkills(join(ctx.configDir, 'skills'), ctx.skills);
   },
 
   command(ctx: AgentContext) {
     // No session on disk: a job is never resumed, and the transcript would keep what the model said.
-    const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--no-session-persistence'];
+    const args = [
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--permission-mode',
+      'acceptEdits',
+      // The mode accepts edits; commands (tests, builds, git) need their own allowance.
+      '--allowedTools',
+      'Bash',
+      '--no-session-persistence',
+    ];
     if (ctx.model) args.push('--model', ctx.model);
     const env: Record<string, string> = {
       ...ctx.baseEnv,

@@ -21,7 +21,12 @@ export interface OpenedPullRequest {
 interface GitHubHttpError {
   status: number;
   message: string;
-  response?: { data?: { message?: string; errors?: Array<{ message?: string; code?: string; field?: string }> } };
+  response?: {
+    data?: {
+      message?: string;
+      errors?: Array<{ message?: string; code?: string; field?: string }>;
+    };
+  };
 }
 
 let octokitModule: Promise<typeof import('@octokit/rest')> | undefined;
