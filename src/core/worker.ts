@@ -49,8 +49,9 @@ export interface JobOptions {
  * Result with a code, a message a person can act on, `retryable` and the step.
  */
 export async function runJob(options: JobOptions): Promise<Result> {
-  const { validated, events, logger } = options;
+  const { validated, events } = options;
   const { payload } = validated;
+  const logger = options.logger.child({ jobId: payload.jobId });
   const phase = phaseOf(payload.template);
   const started = Date.now();
   const result: Partial<Result> & { jobId: string } = { jobId: payload.jobId, phase };
@@ -63,12 +64,22 @@ export async function runJob(options: JobOptions): Promise<Result> {
         step: current,
       });
     current = name;
+    const stepStarted = Date.now();
     events.emit({ type: 'status', step: name, state: 'started' });
     const value = await work();
     events.emit({ type: 'status', step: name, state: 'completed' });
+    logger.debug('step completed', { step: name, ms: Date.now() - stepStarted });
     return value;
   };
 
+  logger.info('job started', {
+    template: payload.template,
+    phase,
+    repository:
+      validated.repository.kind === 'remote'
+        ? validated.repository.url.href
+        : validated.repository.path,
+  });
   try {
     await step('received', async () => {});
     const { clanker, adapter, branch } = await step('resolving_config', () =>
@@ -203,12 +214,16 @@ export async function runJob(options: JobOptions): Promise<Result> {
       }
     }
     await step('reporting', async () => {});
+    logger.info('job completed', {
+      branch: result.branch,
+      prUrl: result.prUrl,
+      changedFiles: result.changedFiles,
+    });
     return finish(result, started, 'completed', options);
   } catch (error) {
     const failure = toFailure(error, current);
     events.emit({ type: 'status', step: current, state: 'failed' });
     logger.error(failure.message, {
-      jobId: payload.jobId,
       step: current,
       code: failure.code,
       cause: (error as Error)?.cause,

@@ -82,6 +82,11 @@ describe('planted secrets never leak', () => {
     );
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('[REDACTED]');
+    // The logs (JSON lines on stderr at debug level) are among what is searched.
+    const logLines = run.stderr.split('\n').filter((line) => line.startsWith('{'));
+    expect(logLines.map((line) => JSON.parse(line).message)).toEqual(
+      expect.arrayContaining(['job started', 'step completed', 'job completed']),
+    );
     const surfaces: Record<string, string> = {
       stdout: run.stdout,
       stderr: run.stderr,

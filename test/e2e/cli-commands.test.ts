@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { executionPayload, writePrompt } from '../support/payloads.js';
+import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+
+describe('viberator agents and doctor', () => {
+  it('agents lists the seven slugs with their CLIs and keys', async () => {
+    const run = await runCli(['agents'], { env: cliEnv({}) });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.map((line) => line.split(/\s+/)[0])).toEqual([
+      'claude-code',
+      'codex',
+      'gemini-cli',
+      'qwen-cli',
+      'opencode',
+      'mistral-vibe',
+      'kimi-code',
+    ]);
+    expect(lines[0]).toMatch(
+      /^claude-code\s+claude\s+ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN$/,
+    );
+  });
+
+  it('doctor finds the bundled Claude Code with its version, and git and node', async () => {
+    const run = await runCli(['doctor'], { env: cliEnv({}) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^claude-code: found \S+claude\.exe \(2\.1\.331 \(Claude Code\)\); needs ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN$/m,
+    );
+    expect(run.stdout).toMatch(/^git: git version \d/m);
+    expect(run.stdout).toContain(`node: ${process.version}`);
+  });
+
+  it('doctor reports a CLI override that is not there', async () => {
+    const run = await runCli(['doctor'], {
+      env: cliEnv({ VIBERATOR_AGENT_BIN_CLAUDE_CODE: '/nope/claude' }),
+    });
+    expect(run.stdout).toMatch(
+      /^claude-code: not found: .*VIBERATOR_AGENT_BIN_CLAUDE_CODE=\/nope\/claude/m,
+    );
+  });
+
+  it('run without a payload or the flags is a usage error, exit 2', async () => {
+    const run = await runCli(['run', '--repo', '/tmp/x'], { env: cliEnv({}) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('give --payload <path|s3://…|->, or --repo, --agent and --prompt');
+  });
+
+  it('an unknown agent from flags is invalid_payload naming the field', async () => {
+    const run = await runCli(['run', '--repo', '/tmp/x', '--agent', 'hal-9000', '--prompt', 'x'], {
+      env: cliEnv({}),
+    });
+    expect(run.code).toBe(2);
+    expect(run.result?.failure?.message).toMatch(/clanker\.agent: Invalid option/);
+  });
+});
+
+describe('GitHub Enterprise (GITHUB_API_URL with /api/v3)', () => {
+  const secrets = plantedSecrets();
+  let world: LocalWorld;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets, githubPathPrefix: '/api/v3' });
+  });
+  afterAll(async () => world?.close());
+
+  it('opens the pull request through the enterprise API base', async () => {
+    expect(world.github.apiUrl).toMatch(/\/api\/v3$/);
+    const run = await runCli(['run', '--payload', '-'], {
+      env: cliEnv({
+        VIBERATOR_WORK_ROOT: await tempDir('viberator-ghe-'),
+        GITHUB_API_URL: world.github.apiUrl,
+        ANTHROPIC_API_KEY: secrets.anthropicKey,
+        GITHUB_TOKEN: secrets.githubToken,
+      }),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_ghe',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: writePrompt('ghe.txt', 'enterprise'),
+        }),
+      ),
+    });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.result?.prNumber).toBe(1);
+    expect(
+      world.github.requests.some(
+        (request) =>
+          request.method === 'POST' && request.path.startsWith('/api/v3/repos/acme/demo-app/pulls'),
+      ),
+    ).toBe(true);
+  });
+});
