@@ -1,21 +1,4 @@
-/** Host variables an agent may see: locale, time zone, proxies, CA bundles. Nothing else. */
-const HOST_ALLOWLIST = [
-  'PATH',
-  'LANG',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'TERM',
-  'HTTPS_PROXY',
-  'HTTP_PROXY',
-  'NO_PROXY',
-  'https_proxy',
-  'http_proxy',
-  'no_proxy',
-  'NODE_EXTRA_CA_CERTS',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-];
+import { HOST_NETWORK_VARIABLES, pickHostVariables } from '../config/host-variables.js';
 
 /**
  * The environment every agent starts from: allowlisted host variables, its own HOME and
@@ -28,11 +11,7 @@ export function agentBaseEnv(opts: {
   tmp: string;
   exposedSecrets: Record<string, string>;
 }): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of HOST_ALLOWLIST) {
-    const value = opts.host[name];
-    if (value) env[name] = value;
-  }
+  const env = pickHostVariables(opts.host, [...HOST_NETWORK_VARIABLES, 'TERM']);
   env.HOME = opts.home;
   env.TMPDIR = opts.tmp;
   env.XDG_CONFIG_HOME = `${opts.home}/.config`;

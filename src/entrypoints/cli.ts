@@ -5,27 +5,17 @@ import { readWorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
 import { WorkerError } from '../errors.js';
 import { loadPayload } from '../payload/load.js';
-import { buildLocalPayload } from '../payload/local-payload.js';
+import { buildLocalPayload, type LocalRunFlags } from '../payload/local-payload.js';
 import { type ValidatedPayload, validatePayload } from '../payload/validate.js';
 import { VERSION } from '../version.js';
 import { listAgents, runDoctor } from './cli-info.js';
 import { executeJob } from './execute-job.js';
 
-interface RunOptions {
+/** `viberator run`'s options: a payload source, or the flags of a local payload. */
+interface RunOptions extends Partial<LocalRunFlags> {
   payload?: string;
   resultFile?: string;
   keepWorkspace?: boolean;
-  repo?: string;
-  agent?: string;
-  prompt?: string;
-  template?: string;
-  branchTemplate?: string;
-  baseBranch?: string;
-  model?: string;
-  baseUrl?: string;
-  jobId?: string;
-  ticketKey?: string;
-  ticketTitle?: string;
 }
 
 async function emitResult(result: Result, resultFile: string | undefined): Promise<void> {

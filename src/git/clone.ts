@@ -1,14 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WorkerError } from '../errors.js';
-import {
-  authProblemOf,
-  credentialAdvice,
-  type GitSetup,
-  gitErrorText,
-  gitHeadline,
-  gitIn,
-} from './repository.js';
+import { type GitSetup, gitErrorText, gitFailure, gitIn } from './repository.js';
 
 export interface Checkout {
   dir: string;
@@ -72,15 +65,5 @@ function cloneError(text: string, baseBranch: string, cause: unknown): WorkerErr
       { retryable: false, cause },
     );
   }
-  const problem = authProblemOf(text);
-  if (problem) {
-    return new WorkerError('clone_failed', `clone failed: ${credentialAdvice(problem, 'clone')}`, {
-      retryable: false,
-      cause,
-    });
-  }
-  return new WorkerError('clone_failed', `clone failed: ${gitHeadline(text)}`, {
-    retryable: true,
-    cause,
-  });
+  return gitFailure('clone_failed', 'clone', text, cause);
 }

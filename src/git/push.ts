@@ -1,12 +1,5 @@
 import { WorkerError } from '../errors.js';
-import {
-  authProblemOf,
-  credentialAdvice,
-  type GitSetup,
-  gitErrorText,
-  gitHeadline,
-  gitIn,
-} from './repository.js';
+import { type GitSetup, gitErrorText, gitFailure, gitHeadline, gitIn } from './repository.js';
 
 /**
  * Pushes HEAD to the work branch. A branch left by an earlier attempt of the job is
@@ -49,15 +42,5 @@ function pushError(text: string, branch: string, cause: unknown): WorkerError {
       { retryable: false, cause },
     );
   }
-  const problem = authProblemOf(text);
-  if (problem) {
-    return new WorkerError('push_failed', `push failed: ${credentialAdvice(problem, 'push')}`, {
-      retryable: false,
-      cause,
-    });
-  }
-  return new WorkerError('push_failed', `push failed: ${gitHeadline(text)}`, {
-    retryable: true,
-    cause,
-  });
+  return gitFailure('push_failed', 'push', text, cause);
 }

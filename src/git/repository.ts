@@ -1,4 +1,6 @@
 import { type SimpleGit, simpleGit } from 'simple-git';
+import { HOST_NETWORK_VARIABLES, pickHostVariables } from '../config/host-variables.js';
+import { type FailureCode, WorkerError } from '../errors.js';
 import { GIT_ENV_ALLOWED, gitAuthEnv } from './git-auth.js';
 
 /** How git reaches the repository and who it is. */
@@ -15,20 +17,6 @@ export interface GitSetup {
   home: string;
 }
 
-const PASSED_HOST_VARIABLES = [
-  'PATH',
-  'LANG',
-  'LC_ALL',
-  'TZ',
-  'GIT_SSL_CAINFO',
-  'HTTPS_PROXY',
-  'HTTP_PROXY',
-  'NO_PROXY',
-  'https_proxy',
-  'http_proxy',
-  'no_proxy',
-];
-
 /** A simple-git instance for `dir`, with the token (if any) in the process env only. */
 export function gitIn(dir: string, setup: GitSetup): SimpleGit {
   const env: Record<string, string> = {
@@ -41,10 +29,7 @@ export function gitIn(dir: string, setup: GitSetup): SimpleGit {
     GIT_COMMITTER_EMAIL: setup.author.email,
     ...gitAuthEnv(setup.remoteUrl, setup.token),
   };
-  for (const name of PASSED_HOST_VARIABLES) {
-    const value = setup.hostEnv[name];
-    if (value) env[name] = value;
-  }
+  Object.assign(env, pickHostVariables(setup.hostEnv, HOST_NETWORK_VARIABLES));
   return simpleGit({
     baseDir: dir,
     allowEnvironment: GIT_ENV_ALLOWED,
@@ -96,4 +81,19 @@ export function gitHeadline(text: string): string {
     .map((line) => line.replace(/\s+/g, ' ').trim())
     .filter((line) => /^(fatal|error|remote|!)/.test(line));
   return (lines.length > 0 ? lines : [text.split('\n')[0] ?? '']).slice(0, 3).join(' | ');
+}
+
+/**
+ * The end of every git failure's classification: a credential problem is not retryable and
+ * names the secret to check; anything else (network, server) is retryable with git's words.
+ */
+export function gitFailure(
+  code: Extract<FailureCode, 'clone_failed' | 'push_failed'>,
+  action: 'clone' | 'push',
+  text: string,
+  cause: unknown,
+): WorkerError {
+  const problem = authProblemOf(text);
+  const detail = problem ? credentialAdvice(problem, action) : gitHeadline(text);
+  return new WorkerError(code, `${action} failed: ${detail}`, { retryable: !problem, cause });
 }

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
 import { listBranches, protectBranch } from '../../src/demo/seed-repo.js';
+import { captureAgentThenCancel } from '../support/agent-process.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
-import { processesWithEnvMarker, waitFor } from '../support/processes.js';
+import { processesWithEnvMarker } from '../support/processes.js';
 import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 
 /** Asserts the Result's failure and the exit code, and that no planted secret leaked. */
@@ -67,15 +68,10 @@ describe('every failure code, triggered for real', () => {
       ...patch,
     };
   };
-  const run = (
-    body: unknown,
-    extraEnv: Record<string, string> = {},
-    onSpawn?: (pid: number) => void,
-  ) =>
+  const run = (body: unknown, extraEnv: Record<string, string> = {}) =>
     runCli(['run', '--payload', '-'], {
       env: { ...env, ...extraEnv },
       stdin: JSON.stringify(body),
-      onSpawn,
     });
 
   describe('invalid_payload: exit 2, every problem with its JSON path, nothing on disk, no request', () => {
@@ -327,24 +323,10 @@ describe('every failure code, triggered for real', () => {
 
   it('cancelled when the worker gets SIGTERM; the agent is stopped with it', async () => {
     const marker = await tempDir('viberator-cancel-work-');
-    let workerPid = 0;
-    const pending = run(
-      payload('Do it.\n[[hang]]\n'),
-      { VIBERATOR_WORK_ROOT: marker, VIBERATOR_KILL_GRACE: '1' },
-      (pid) => {
-        workerPid = pid;
-      },
-    );
-    await waitFor(
-      async () =>
-        (await processesWithEnvMarker(marker)).some((p) => p.environ.CLAUDE_CONFIG_DIR)
-          ? true
-          : undefined,
-      30_000,
-      'the agent to start',
-    );
-    process.kill(workerPid, 'SIGTERM');
-    const result = await pending;
+    const { run: result } = await captureAgentThenCancel(payload('Do it.\n[[hang]]\n'), {
+      ...env,
+      VIBERATOR_WORK_ROOT: marker,
+    });
     expectFailure(
       result,
       { code: 'cancelled', retryable: true, step: 'running_agent', message: /SIGTERM/ },

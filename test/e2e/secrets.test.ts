@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { captureAgentThenCancel } from '../support/agent-process.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
-import { processesWithEnvMarker, waitFor } from '../support/processes.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 
 const exec = promisify(execFile);
@@ -167,28 +167,15 @@ describe('planted secrets never leak', () => {
 
   it("the agent's environment holds neither GITHUB_TOKEN nor the worker's AWS credentials", async () => {
     const workRoot = await tempDir('viberator-agent-env-');
-    let workerPid = 0;
-    const pending = runCli(['run', '--payload', '-'], {
-      env: { ...env, VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_KILL_GRACE: '1' },
-      stdin: JSON.stringify(
-        executionPayload({
-          jobId: 'job_agent_env',
-          repoUrl: world.repoUrl,
-          modelUrl: world.model.url,
-          prompt: 'Wait.\n[[hang]]\n',
-        }),
-      ),
-      onSpawn: (pid) => {
-        workerPid = pid;
-      },
-    });
-    const agent = await waitFor(
-      async () => (await processesWithEnvMarker(workRoot)).find((p) => p.environ.CLAUDE_CONFIG_DIR),
-      30_000,
-      'the agent process',
+    const { agent } = await captureAgentThenCancel(
+      executionPayload({
+        jobId: 'job_agent_env',
+        repoUrl: world.repoUrl,
+        modelUrl: world.model.url,
+        prompt: 'Wait.\n[[hang]]\n',
+      }),
+      { ...env, VIBERATOR_WORK_ROOT: workRoot },
     );
-    process.kill(workerPid, 'SIGTERM');
-    await pending;
     expect(agent.environ.ANTHROPIC_API_KEY).toBe(secrets.anthropicKey);
     expect(agent.environ.HOME?.startsWith(workRoot)).toBe(true);
     expect(agent.environ.CLAUDE_CONFIG_DIR?.startsWith(workRoot)).toBe(true);
@@ -213,7 +200,6 @@ describe('planted secrets never leak', () => {
 
   it('GITHUB_TOKEN reaches the agent only with exposeToAgent: true', async () => {
     const workRoot = await tempDir('viberator-agent-expose-');
-    let workerPid = 0;
     const body = executionPayload({
       jobId: 'job_agent_expose',
       repoUrl: world.repoUrl,
@@ -221,20 +207,10 @@ describe('planted secrets never leak', () => {
       prompt: 'Wait.\n[[hang]]\n',
     });
     body.secrets = [{ name: 'ANTHROPIC_API_KEY' }, { name: 'GITHUB_TOKEN', exposeToAgent: true }];
-    const pending = runCli(['run', '--payload', '-'], {
-      env: { ...env, VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_KILL_GRACE: '1' },
-      stdin: JSON.stringify(body),
-      onSpawn: (pid) => {
-        workerPid = pid;
-      },
+    const { agent, run } = await captureAgentThenCancel(body, {
+      ...env,
+      VIBERATOR_WORK_ROOT: workRoot,
     });
-    const agent = await waitFor(
-      async () => (await processesWithEnvMarker(workRoot)).find((p) => p.environ.CLAUDE_CONFIG_DIR),
-      30_000,
-      'the agent process',
-    );
-    process.kill(workerPid, 'SIGTERM');
-    const run = await pending;
     expect(agent.environ.GITHUB_TOKEN).toBe(secrets.githubToken);
     expect(run.stdout + run.stderr).not.toContain(secrets.githubToken);
     await rm(workRoot, { recursive: true, force: true });
