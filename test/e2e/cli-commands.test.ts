@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
-import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { cliEnv, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 
 describe('viberator agents and doctor', () => {
   it('agents lists the seven slugs with their CLIs and keys', async () => {
@@ -68,12 +68,7 @@ describe('GitHub Enterprise (GITHUB_API_URL with /api/v3)', () => {
   it('opens the pull request through the enterprise API base', async () => {
     expect(world.github.apiUrl).toMatch(/\/api\/v3$/);
     const run = await runCli(['run', '--payload', '-'], {
-      env: cliEnv({
-        VIBERATOR_WORK_ROOT: await tempDir('viberator-ghe-'),
-        GITHUB_API_URL: world.github.apiUrl,
-        ANTHROPIC_API_KEY: secrets.anthropicKey,
-        GITHUB_TOKEN: secrets.githubToken,
-      }),
+      env: worldEnv(world, await tempDir('viberator-ghe-')),
       stdin: JSON.stringify(
         executionPayload({
           jobId: 'job_ghe',

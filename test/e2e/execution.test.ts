@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
 import { listBranches, readBranch } from '../../src/demo/seed-repo.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
-import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 
 const git = promisify(execFile);
 
@@ -18,12 +18,7 @@ describe('an execution job, end to end over real protocols', () => {
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
     workRoot = await tempDir('viberator-e2e-work-');
-    env = cliEnv({
-      VIBERATOR_WORK_ROOT: workRoot,
-      GITHUB_API_URL: world.github.apiUrl,
-      ANTHROPIC_API_KEY: secrets.anthropicKey,
-      GITHUB_TOKEN: secrets.githubToken,
-    });
+    env = worldEnv(world, workRoot);
   });
   afterAll(async () => world?.close());
 
@@ -219,12 +214,7 @@ describe("the agent's own commits", () => {
       '[[end]]',
     ].join('\n');
     const run = await runCli(['run', '--payload', '-'], {
-      env: cliEnv({
-        VIBERATOR_WORK_ROOT: await tempDir('viberator-agent-commit-'),
-        GITHUB_API_URL: world.github.apiUrl,
-        ANTHROPIC_API_KEY: secrets.anthropicKey,
-        GITHUB_TOKEN: secrets.githubToken,
-      }),
+      env: worldEnv(world, await tempDir('viberator-agent-commit-')),
       stdin: JSON.stringify(
         executionPayload({
           jobId: 'job_agent_commit',

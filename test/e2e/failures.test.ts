@@ -6,7 +6,7 @@ import { listBranches, protectBranch } from '../../src/demo/seed-repo.js';
 import { captureAgentThenCancel } from '../support/agent-process.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { processesWithEnvMarker } from '../support/processes.js';
-import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { type CliRun, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 
 /** Asserts the Result's failure and the exit code, and that no planted secret leaked. */
 function expectFailure(
@@ -44,12 +44,7 @@ describe('every failure code, triggered for real', () => {
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
     workRoot = await tempDir('viberator-fail-work-');
-    env = cliEnv({
-      VIBERATOR_WORK_ROOT: workRoot,
-      GITHUB_API_URL: world.github.apiUrl,
-      ANTHROPIC_API_KEY: secrets.anthropicKey,
-      GITHUB_TOKEN: secrets.githubToken,
-    });
+    env = worldEnv(world, workRoot);
   });
   afterAll(async () => world?.close());
 

@@ -78,3 +78,18 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     ...extra,
   };
 }
+
+/** The environment of a job against a local world: its API base and its planted credentials. */
+export function worldEnv(
+  world: { github: { apiUrl: string }; credentials: { githubToken: string; anthropicKey: string } },
+  workRoot: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return cliEnv({
+    VIBERATOR_WORK_ROOT: workRoot,
+    GITHUB_API_URL: world.github.apiUrl,
+    ANTHROPIC_API_KEY: world.credentials.anthropicKey,
+    GITHUB_TOKEN: world.credentials.githubToken,
+    ...extra,
+  });
+}
