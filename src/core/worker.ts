@@ -1,28 +1,27 @@
-import type { AgentAdapter, AgentContext } from '../agents/adapter.js';
+import type { AgentContext } from '../agents/adapter.js';
 import { locateAgentBinary } from '../agents/locate-binary.js';
-import { adapterFor } from '../agents/registry.js';
 import type { WorkerEnv } from '../config/worker-env.js';
 import { toFailure, WorkerError } from '../errors.js';
 import type { Step } from '../events.js';
-import { renderBranchName } from '../git/branch-name.js';
 import { cloneRepository } from '../git/clone.js';
 import { commitChanges } from '../git/commit.js';
 import { pushBranch } from '../git/push.js';
 import type { GitSetup } from '../git/repository.js';
-import { secretsInChanges } from '../git/secret-scan.js';
+import { refuseSecretsInChanges } from '../git/secret-scan.js';
 import type { Logger } from '../log.js';
-import type { Clanker, Payload } from '../payload/schema.js';
+import type { Clanker } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
-import { openPullRequest, preloadGitHubClient } from '../scm/github/pull-request.js';
-import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
+import { preloadGitHubClient } from '../scm/github/pull-request.js';
 import type { Redactor } from '../secrets/redactor.js';
-import { type ResolvedSecret, resolveSecrets, type SecretProvider } from '../secrets/resolve.js';
-import { VERSION } from '../version.js';
+import type { SecretProvider } from '../secrets/resolve.js';
 import { createWorkspace, type Workspace } from '../workspace/workspace.js';
 import { agentBaseEnv } from './agent-environment.js';
 import type { EventStream } from './event-stream.js';
-import { changeTitle, pullRequestBody } from './pull-request-text.js';
+import { fetchCredentials } from './fetch-credentials.js';
+import { openPr } from './open-pull-request-step.js';
+import { changeTitle } from './pull-request-text.js';
+import { resolveConfig } from './resolve-config.js';
 import { addUsage, type Result } from './result.js';
 import { runAgent } from './run-agent.js';
 
@@ -80,14 +79,22 @@ export async function runJob(options: JobOptions): Promise<Result> {
         ? validated.repository.url.href
         : validated.repository.path,
   });
+  if (payload.callback) {
+    // The platform client (events, result, clanker and secret look-ups) is the next step;
+    // until then say so rather than let a platform wait for calls that never come.
+    logger.warn(
+      'this worker version does not call the platform back yet: progress and the Result are printed locally only',
+      { callback: payload.callback.url },
+    );
+  }
   try {
     await step('received', async () => {});
     const { clanker, adapter, branch } = await step('resolving_config', () =>
-      resolveConfig(payload, options),
+      resolveConfig(payload, options.fetchClanker),
     );
     result.agent = clanker.agent;
     const secrets = await step('fetching_credentials', () =>
-      fetchCredentials(payload, validated, adapter, options),
+      fetchCredentials(payload, validated, adapter, options.secretProviders, options.redactor),
     );
     const githubToken = secrets.get('GITHUB_TOKEN')?.value;
 
@@ -179,20 +186,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
         result.branch = branch;
         result.commitSha = commit.headSha;
         await step('pushing', async () => {
-          const leaked = await secretsInChanges(git, checkout.dir, checkout.baseSha, [
-            ...secrets.values(),
-          ]);
-          if (leaked.length > 0) {
-            const where = leaked.map(
-              (hit) =>
-                `${hit.name}${hit.files.length ? ` (in ${hit.files.join(', ')})` : ' (in a commit message or a removed line)'}`,
-            );
-            throw new WorkerError(
-              'push_failed',
-              `push refused: the changes contain the value of secret ${where.join(', ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
-              { retryable: false },
-            );
-          }
+          await refuseSecretsInChanges(git, checkout.dir, checkout.baseSha, [...secrets.values()]);
           await pushBranch(git, checkout.dir, branch, checkout.remoteBranchSha);
         });
         await step('opening_pr', async () => {
@@ -249,110 +243,5 @@ function finish(
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,
-  });
-}
-
-async function resolveConfig(
-  payload: Payload,
-  options: JobOptions,
-): Promise<{ clanker: Clanker; adapter: AgentAdapter; branch: string }> {
-  let clanker = payload.clanker;
-  if (!clanker) {
-    const clankerId = payload.clankerId as string;
-    if (!options.fetchClanker) {
-      throw new WorkerError(
-        'config_unavailable',
-        `clanker ${clankerId} cannot be looked up without a platform callback; give the clanker inline in local mode`,
-        { retryable: false },
-      );
-    }
-    clanker = await options.fetchClanker(clankerId);
-  }
-  const adapter = adapterFor(clanker.agent);
-  if (!adapter) {
-    throw new WorkerError(
-      'agent_unavailable',
-      `agent ${clanker.agent} is not supported by this worker yet`,
-      {
-        step: 'resolving_config',
-      },
-    );
-  }
-  const rendered = renderBranchName(payload.project.branchNameTemplate, {
-    ticket: payload.ticket?.key ?? payload.claw?.key,
-    original_ticket: payload.ticket?.originalKey ?? payload.ticket?.key,
-    clanker: clanker.name,
-  });
-  if ('problem' in rendered) {
-    throw new WorkerError(
-      'invalid_payload',
-      `invalid payload: project.branchNameTemplate: ${rendered.problem}`,
-      {
-        step: 'resolving_config',
-      },
-    );
-  }
-  return { clanker, adapter, branch: rendered.branch };
-}
-
-async function fetchCredentials(
-  payload: Payload,
-  validated: ValidatedPayload,
-  adapter: AgentAdapter,
-  options: JobOptions,
-): Promise<Map<string, ResolvedSecret>> {
-  const secrets = await resolveSecrets(payload.secrets, options.secretProviders, options.redactor);
-  const { anyOf } = adapter.requiredSecrets();
-  if (!anyOf.some((name) => secrets.get(name)?.exposeToAgent)) {
-    throw new WorkerError(
-      'missing_secret',
-      `${adapter.displayName} needs ${anyOf.join(' or ')}: add it to the payload's secrets (exposed to the agent)`,
-    );
-  }
-  const pushes = phaseOf(payload.template) === 'execution' || phaseOf(payload.template) === 'claw';
-  if (pushes && validated.repository.kind === 'remote' && !secrets.has('GITHUB_TOKEN')) {
-    throw new WorkerError(
-      'missing_secret',
-      "secret GITHUB_TOKEN is needed to push the branch and open the pull request: add it to the payload's secrets",
-    );
-  }
-  return secrets;
-}
-
-async function openPr(
-  payload: Payload,
-  validated: ValidatedPayload,
-  clanker: Clanker,
-  branch: string,
-  token: string | undefined,
-  summary: string | undefined,
-  changedFiles: string[],
-  options: JobOptions,
-): Promise<{ url: string; number: number } | undefined> {
-  if (validated.repository.kind !== 'remote') {
-    options.events.emit({
-      type: 'log',
-      level: 'info',
-      message: `no pull request: the repository is a local path; the branch ${branch} was pushed to it`,
-    });
-    return undefined;
-  }
-  const slug = repoSlugFromUrl(validated.repository.url);
-  if (!slug || !token) {
-    throw new WorkerError(
-      'pr_failed',
-      `pull request failed: cannot tell owner and repository from ${validated.repository.url.href}`,
-      { retryable: false },
-    );
-  }
-  return openPullRequest({
-    apiUrl: options.env.githubApiUrl,
-    token,
-    ...slug,
-    head: branch,
-    base: payload.project.prBaseBranch ?? payload.repository.baseBranch,
-    title: changeTitle(payload, clanker),
-    body: options.redactor.text(pullRequestBody({ payload, clanker, summary, changedFiles })),
-    userAgent: `viberator-worker/${VERSION}`,
   });
 }

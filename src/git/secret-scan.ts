@@ -1,3 +1,4 @@
+import { WorkerError } from '../errors.js';
 import { type GitSetup, gitIn } from './repository.js';
 
 /** Shorter values match ordinary text by chance; they are not scanned for. */
@@ -17,10 +18,20 @@ export async function secretsInChanges(
   const candidates = secrets.filter((secret) => secret.value.length >= MIN_SCANNED_LENGTH);
   if (candidates.length === 0) return [];
   const git = gitIn(dir, setup);
-  const log = await git.raw(['log', '-p', '--no-color', '--format=%B', `${baseSha}..HEAD`]);
+  const range = `${baseSha}..HEAD`;
+  const [messages, patches] = await Promise.all([
+    git.raw(['log', '--format=%B', range]),
+    git.raw(['log', '-p', '--no-color', '--format=', range]),
+  ]);
+  // What the push would carry: commit messages and added lines. A removed line that held a
+  // secret was already in the repository; it is not the agent's leak.
+  const added = patches
+    .split('\n')
+    .filter((line) => line.startsWith('+') && !line.startsWith('+++ '))
+    .join('\n');
   const found: Array<{ name: string; files: string[] }> = [];
   for (const secret of candidates) {
-    if (!log.includes(secret.value)) continue;
+    if (!messages.includes(secret.value) && !added.includes(secret.value)) continue;
     const files = (
       await git.raw(['grep', '-l', '-F', '-e', secret.value, 'HEAD', '--']).catch(() => '')
     )
@@ -30,4 +41,24 @@ export async function secretsInChanges(
     found.push({ name: secret.name, files });
   }
   return found;
+}
+
+/** Fails the push step, naming secrets and files, when the work carries a secret's value. */
+export async function refuseSecretsInChanges(
+  setup: GitSetup,
+  dir: string,
+  baseSha: string,
+  secrets: Array<{ name: string; value: string }>,
+): Promise<void> {
+  const leaked = await secretsInChanges(setup, dir, baseSha, secrets);
+  if (leaked.length === 0) return;
+  const where = leaked.map(
+    (hit) =>
+      `${hit.name} (${hit.files.length > 0 ? `in ${hit.files.join(', ')}` : 'in a commit message'})`,
+  );
+  throw new WorkerError(
+    'push_failed',
+    `push refused: the changes contain the value of secret ${where.join(', ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
+    { retryable: false },
+  );
 }

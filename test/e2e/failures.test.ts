@@ -170,6 +170,26 @@ describe('every failure code, triggered for real', () => {
     });
   });
 
+  it('config_unavailable for a clankerId in local mode: nothing to look it up from', async () => {
+    const body: Record<string, unknown> = {
+      ...payload(writePrompt('a.txt', 'a')),
+      clankerId: 'clk_remote',
+    };
+    delete body.clanker;
+    const result = await run(body);
+    expectFailure(
+      result,
+      {
+        code: 'config_unavailable',
+        retryable: false,
+        step: 'resolving_config',
+        message:
+          /clanker clk_remote cannot be looked up without a platform callback; give the clanker inline/,
+      },
+      planted,
+    );
+  });
+
   it('missing_secret names every missing secret, never a value', async () => {
     const body = payload(writePrompt('a.txt', 'a'), {
       secrets: [

@@ -1,0 +1,37 @@
+import type { AgentAdapter } from '../agents/adapter.js';
+import { WorkerError } from '../errors.js';
+import type { Payload } from '../payload/schema.js';
+import { phaseOf } from '../payload/templates.js';
+import type { ValidatedPayload } from '../payload/validate.js';
+import type { Redactor } from '../secrets/redactor.js';
+import { type ResolvedSecret, resolveSecrets, type SecretProvider } from '../secrets/resolve.js';
+
+/**
+ * The fetching_credentials step: every secret of the payload, then the checks that the agent
+ * has its key and that a job that pushes to a remote has GITHUB_TOKEN — before anything is
+ * cloned or started.
+ */
+export async function fetchCredentials(
+  payload: Payload,
+  validated: ValidatedPayload,
+  adapter: AgentAdapter,
+  providers: SecretProvider[],
+  redactor: Redactor,
+): Promise<Map<string, ResolvedSecret>> {
+  const secrets = await resolveSecrets(payload.secrets, providers, redactor);
+  const { anyOf } = adapter.requiredSecrets();
+  if (!anyOf.some((name) => secrets.get(name)?.exposeToAgent)) {
+    throw new WorkerError(
+      'missing_secret',
+      `${adapter.displayName} needs ${anyOf.join(' or ')}: add it to the payload's secrets (exposed to the agent)`,
+    );
+  }
+  const pushes = phaseOf(payload.template) === 'execution' || phaseOf(payload.template) === 'claw';
+  if (pushes && validated.repository.kind === 'remote' && !secrets.has('GITHUB_TOKEN')) {
+    throw new WorkerError(
+      'missing_secret',
+      "secret GITHUB_TOKEN is needed to push the branch and open the pull request: add it to the payload's secrets",
+    );
+  }
+  return secrets;
+}

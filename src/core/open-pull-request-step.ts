@@ -1,0 +1,50 @@
+import { WorkerError } from '../errors.js';
+import type { Clanker, Payload } from '../payload/schema.js';
+import type { ValidatedPayload } from '../payload/validate.js';
+import { openPullRequest } from '../scm/github/pull-request.js';
+import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
+import { VERSION } from '../version.js';
+import { changeTitle, pullRequestBody } from './pull-request-text.js';
+import type { JobOptions } from './worker.js';
+
+/**
+ * The opening_pr step: a GitHub pull request for a remote repository; for a local one the
+ * step says why there is none.
+ */
+export async function openPr(
+  payload: Payload,
+  validated: ValidatedPayload,
+  clanker: Clanker,
+  branch: string,
+  token: string | undefined,
+  summary: string | undefined,
+  changedFiles: string[],
+  options: JobOptions,
+): Promise<{ url: string; number: number } | undefined> {
+  if (validated.repository.kind !== 'remote') {
+    options.events.emit({
+      type: 'log',
+      level: 'info',
+      message: `no pull request: the repository is a local path; the branch ${branch} was pushed to it`,
+    });
+    return undefined;
+  }
+  const slug = repoSlugFromUrl(validated.repository.url);
+  if (!slug || !token) {
+    throw new WorkerError(
+      'pr_failed',
+      `pull request failed: cannot tell owner and repository from ${validated.repository.url.href}`,
+      { retryable: false },
+    );
+  }
+  return openPullRequest({
+    apiUrl: options.env.githubApiUrl,
+    token,
+    ...slug,
+    head: branch,
+    base: payload.project.prBaseBranch ?? payload.repository.baseBranch,
+    title: changeTitle(payload, clanker),
+    body: options.redactor.text(pullRequestBody({ payload, clanker, summary, changedFiles })),
+    userAgent: `viberator-worker/${VERSION}`,
+  });
+}
