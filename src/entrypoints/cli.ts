@@ -4,9 +4,13 @@ import { Command, Option } from 'commander';
 import { readWorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
 import { WorkerError } from '../errors.js';
-import { loadPayload } from '../payload/load.js';
+import { readPayloadText } from '../payload/load.js';
 import { buildLocalPayload, type LocalRunFlags } from '../payload/local-payload.js';
-import { type ValidatedPayload, validatePayload } from '../payload/validate.js';
+import {
+  type ValidatedPayload,
+  validatePayload,
+  validatePayloadText,
+} from '../payload/validate.js';
 import { VERSION } from '../version.js';
 import { listAgents, runDoctor } from './cli-info.js';
 import { executeJob } from './execute-job.js';
@@ -46,6 +50,16 @@ async function rejectPayload(
   return 2;
 }
 
+/** The jobId of a payload that may not validate, so its Result can still name the job. */
+function jobIdOf(text: string): string | undefined {
+  try {
+    const jobId = (JSON.parse(text) as { jobId?: unknown } | null)?.jobId;
+    return typeof jobId === 'string' && jobId.length <= 128 ? jobId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(options: RunOptions): Promise<number> {
   const env = readWorkerEnv(process.env, Boolean(process.stderr.isTTY));
   let validated: ValidatedPayload;
@@ -58,7 +72,9 @@ async function run(options: RunOptions): Promise<number> {
           'give either --payload or --repo/--agent/--prompt, not both',
         );
       }
-      validated = await loadPayload(options.payload);
+      const text = await readPayloadText(options.payload);
+      rawJobId = jobIdOf(text) ?? rawJobId;
+      validated = validatePayloadText(text, options.payload === '-' ? 'stdin' : options.payload);
     } else if (options.repo && options.agent && options.prompt) {
       const payload = (await buildLocalPayload({
         ...options,

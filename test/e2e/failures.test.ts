@@ -132,12 +132,15 @@ describe('every failure code, triggered for real', () => {
       it(name, async () => {
         const before = counts();
         const root = join(await tempDir('viberator-invalid-'), 'work');
-        const result = await run(mutate(payload('x')), { VIBERATOR_WORK_ROOT: root });
+        const body = mutate(payload('x')) as { jobId: string };
+        const result = await run(body, { VIBERATOR_WORK_ROOT: root });
         expectFailure(
           result,
           { code: 'invalid_payload', retryable: false, step: 'received', message },
           planted,
         );
+        // The Result still names the job, whatever its jobId was.
+        expect(result.result?.jobId).toBe(body.jobId);
         expect(result.stderr).toMatch(message);
         await untouched(before, root);
       });
