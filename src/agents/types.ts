@@ -26,6 +26,8 @@ export interface AgentOutcome {
   failureReason?: string;
   /** The agent's final answer (research/planning documents). */
   finalText?: string;
+  /** The model API refused the agent's credentials (401/403): the key is what to fix. */
+  credentialsRejected?: boolean;
 }
 
 /**

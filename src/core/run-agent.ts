@@ -54,7 +54,13 @@ export async function runAgent(
   if (end.outcome.failed || result.exitCode !== 0) {
     const exit = result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
     const reason = end.outcome.failureReason ?? 'no reason given';
-    throw new WorkerError('agent_failed', `${adapter.displayName} failed (${exit}): ${reason}`);
+    const advice = end.outcome.credentialsRejected
+      ? `; the model API refused the credentials: check the ${adapter.requiredSecrets().anyOf.join(' or ')} secret${ctx.baseUrl ? ` and clanker.baseUrl (${ctx.baseUrl})` : ''}`
+      : '';
+    throw new WorkerError(
+      'agent_failed',
+      `${adapter.displayName} failed (${exit}): ${reason}${advice}`,
+    );
   }
   return { outcome: end.outcome, durationMs: result.durationMs };
 }

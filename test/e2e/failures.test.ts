@@ -297,6 +297,23 @@ describe('every failure code, triggered for real', () => {
     );
   });
 
+  it('agent_failed names the key when the model API refuses it', async () => {
+    const result = await run(payload(writePrompt('a.txt', 'a')), {
+      ANTHROPIC_API_KEY: 'sk-ant-wrong-key-0000',
+    });
+    expectFailure(
+      result,
+      {
+        code: 'agent_failed',
+        retryable: true,
+        step: 'running_agent',
+        message:
+          /401.*check the ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN secret and clanker\.baseUrl/,
+      },
+      [...planted, 'sk-ant-wrong-key-0000'],
+    );
+  });
+
   it('agent_timeout when the model never answers; no process outlives the job', async () => {
     const marker = await tempDir('viberator-timeout-work-');
     const result = await run(

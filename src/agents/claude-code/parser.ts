@@ -218,7 +218,11 @@ function resultOutcome(line: Json): AgentOutcome {
   if (status !== undefined && !reason.includes(String(status))) {
     reason = `API error ${status}: ${reason}`;
   }
-  return { failed: true, failureReason: truncateForEvent(reason, 1000) };
+  return {
+    failed: true,
+    failureReason: truncateForEvent(reason, 1000),
+    ...(status === 401 || status === 403 ? { credentialsRejected: true } : {}),
+  };
 }
 
 /** The names of the tools a `result` line lists as denied, in order, once each. */
