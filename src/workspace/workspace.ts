@@ -29,11 +29,19 @@ export async function createWorkspace(workRoot: string, jobId: string): Promise<
       `invalid payload: jobId ${JSON.stringify(jobId)} does not name a directory`,
     );
   }
-  await mkdir(parent, { recursive: true });
-  await rm(root, { recursive: true, force: true });
-  await mkdir(root, { mode: 0o700 });
-  // mkdir's mode is masked by the umask; the workspace must be private whatever it is.
-  await chmod(root, 0o700);
+  try {
+    await mkdir(parent, { recursive: true });
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { mode: 0o700 });
+    // mkdir's mode is masked by the umask; the workspace must be private whatever it is.
+    await chmod(root, 0o700);
+  } catch (error) {
+    throw new WorkerError(
+      'internal_error',
+      `cannot create the job workspace ${root}: ${(error as Error).message}; check that VIBERATOR_WORK_ROOT (${parent}) is a writable directory`,
+      { retryable: false, step: 'initialising_agent', cause: error },
+    );
+  }
   const workspace: Workspace = {
     root,
     checkout: join(root, 'repo'),

@@ -1,4 +1,4 @@
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
@@ -243,6 +243,23 @@ describe('every failure code, triggered for real', () => {
         step: 'initialising_agent',
         message:
           /VIBERATOR_AGENT_BIN_CLAUDE_CODE=\/nonexistent\/bin\/claude is not an executable file/,
+      },
+      planted,
+    );
+  });
+
+  it('internal_error, not retryable, when the work root cannot hold a workspace', async () => {
+    const file = join(await tempDir('viberator-workroot-'), 'not-a-directory');
+    await writeFile(file, 'x');
+    const result = await run(payload(writePrompt('a.txt', 'a')), { VIBERATOR_WORK_ROOT: file });
+    expectFailure(
+      result,
+      {
+        code: 'internal_error',
+        retryable: false,
+        step: 'initialising_agent',
+        message:
+          /cannot create the job workspace .*check that VIBERATOR_WORK_ROOT \(.*not-a-directory\) is a writable directory/,
       },
       planted,
     );
