@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
@@ -166,7 +167,10 @@ describe('an execution job, end to end over real protocols', () => {
 
   it('runs a research job: a document in the Result, nothing pushed', async () => {
     const before = await listBranches(world.bareRepo);
-    const run = await runCli(['run', '--payload', '-'], {
+    // A workspace left by an earlier run of the same job is replaced, not reused.
+    await mkdir(join(workRoot, 'job_research_1', 'repo'), { recursive: true });
+    await writeFile(join(workRoot, 'job_research_1', 'stale.txt'), 'left over');
+    const run = await runCli(['run', '--payload', '-', '--keep-workspace'], {
       env,
       stdin: JSON.stringify(
         executionPayload({
@@ -189,6 +193,10 @@ describe('an execution job, end to end over real protocols', () => {
     expect(run.result?.prUrl).toBeUndefined();
     expect(run.progress.some((line) => line.includes('pushing'))).toBe(false);
     expect(await listBranches(world.bareRepo)).toEqual(before);
+    const kept = join(workRoot, 'job_research_1');
+    expect((await stat(kept)).mode & 0o777).toBe(0o700);
+    expect((await readdir(kept)).sort()).toEqual(['agent', 'home', 'repo', 'tmp']);
+    await rm(kept, { recursive: true, force: true });
   });
 });
 
