@@ -247,3 +247,67 @@ describe("the agent's own commits", () => {
     expect(commits[1]).toBe('agent: add first|Viberator|');
   });
 });
+
+describe('claw jobs', () => {
+  const secrets = plantedSecrets();
+  let world: LocalWorld;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets });
+    env = worldEnv(world, await tempDir('viberator-claw-'));
+  });
+  afterAll(async () => world?.close());
+
+  const clawPayload = (jobId: string, prompt: string) =>
+    executionPayload({
+      jobId,
+      repoUrl: world.repoUrl,
+      modelUrl: world.model.url,
+      prompt,
+      overrides: {
+        template: 'claw_scheduled_task',
+        ticket: undefined,
+        claw: { id: 'claw_3', key: 'nightly-deps', name: 'Nightly dependency bump' },
+        project: { id: 'p', branchNameTemplate: 'claw/{{ ticket }}' },
+      },
+    });
+
+  it('with changes: a document, a branch and a pull request titled by the claw', async () => {
+    const run = await runCli(['run', '--payload', '-'], {
+      env,
+      stdin: JSON.stringify(
+        clawPayload('job_claw_1', writePrompt('deps.txt', 'bumped', 'Bumped one dependency.')),
+      ),
+    });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.result).toMatchObject({
+      phase: 'claw',
+      document: 'Bumped one dependency.',
+      branch: 'claw/nightly-deps',
+      changedFiles: 1,
+      prNumber: 1,
+    });
+    expect(world.github.pulls[0]?.title).toBe('nightly-deps: Nightly dependency bump');
+  });
+
+  it('without changes: completed with the document only, nothing pushed', async () => {
+    const before = await listBranches(world.bareRepo);
+    const run = await runCli(['run', '--payload', '-'], {
+      env,
+      stdin: JSON.stringify(
+        clawPayload('job_claw_2', 'Check.\n[[answer]]\nAll dependencies are current.\n[[end]]\n'),
+      ),
+    });
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      status: 'completed',
+      phase: 'claw',
+      document: 'All dependencies are current.',
+      changedFiles: 0,
+    });
+    expect(run.result?.branch).toBeUndefined();
+    expect(await listBranches(world.bareRepo)).toEqual(before);
+    expect(world.github.pulls).toHaveLength(1);
+  });
+});
