@@ -57,13 +57,14 @@ describe('runProcess (real child processes)', () => {
     const lines: string[] = [];
     const outcome = await runProcess(
       { ...base, file: process.execPath, args: [fixture('chatty-then-silent.mjs')] },
-      { ...limits, inactivityMs: 700 },
+      { ...limits, inactivityMs: 800 },
       (line) => lines.push(line),
     );
     expect(outcome.stoppedBy).toBe('inactivity');
     expect(lines).toHaveLength(5);
-    // Five ticks 200 ms apart outlast the 700 ms inactivity limit only because each resets it.
-    expect(Date.now() - started).toBeGreaterThan(1000);
+    // Five ticks 200 ms apart (1 s) outlast the 800 ms limit only because each resets it;
+    // the stop comes 800 ms after the last one.
+    expect(Date.now() - started).toBeGreaterThan(1700);
   });
 
   it('an abort signal stops it as "aborted"', async () => {
