@@ -33,7 +33,6 @@ export interface ProcessOutcome {
   /** Set when the process could not be started at all (ENOENT, EACCES). */
   spawnError?: NodeJS.ErrnoException;
   durationMs: number;
-  pid?: number;
 }
 
 /**
@@ -104,7 +103,6 @@ export async function runProcess(
     stoppedBy,
     spawnError,
     durationMs: Date.now() - started,
-    pid,
   };
 }
 
