@@ -15,7 +15,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startLocalWorld } from '../dist/local-world.js';
+import { startLocalWorld } from '../build/dev/local-world.js';
 
 const exec = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../dist/cli.js');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 

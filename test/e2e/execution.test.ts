@@ -3,8 +3,8 @@ import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
-import { listBranches, readBranch } from '../../src/demo/seed-repo.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { listBranches, readBranch } from '../support/local-world/seed-repo.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 

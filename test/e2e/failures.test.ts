@@ -1,9 +1,9 @@
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
-import { listBranches, protectBranch } from '../../src/demo/seed-repo.js';
 import { captureAgentThenCancel } from '../support/agent-process.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { listBranches, protectBranch } from '../support/local-world/seed-repo.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { processesWithEnvMarker } from '../support/processes.js';
 import { type CliRun, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';

@@ -1,7 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 

@@ -3,8 +3,8 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalWorld, startLocalWorld } from '../../src/demo/demo-fixture.js';
 import { captureAgentThenCancel } from '../support/agent-process.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 

@@ -27,7 +27,7 @@ import {
   startAnthropicModelServer,
   toolUseCount,
   workingDirectory,
-} from '../../src/demo/anthropic-model-server.js';
+} from './local-world/anthropic-model-server.js';
 
 const run = promisify(execFile);
 

@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createSandbox,
-  runClaudeHeadless,
-  type Sandbox,
-} from '../../test/support/record-claude-fixture.js';
+import { createSandbox, runClaudeHeadless, type Sandbox } from '../record-claude-fixture.js';
 import {
   type AnthropicModelServer,
   type AnthropicModelServerOptions,

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalWorld } from './demo-fixture.js';
-import { readBranch } from './seed-repo.js';
+import { startLocalWorld } from '../test/support/local-world/local-world.js';
+import { readBranch } from '../test/support/local-world/seed-repo.js';
 
 /** What the scripted model is asked to do: write one module, then summarise. */
 const DEMO_PROMPT = `Add a greeting helper to the demo app.
@@ -52,7 +52,8 @@ async function main(): Promise<number> {
     process.stderr.write(
       `demo: repository ${world.repoUrl}, model ${world.model.url}, GitHub stand-in ${world.github.apiUrl}\n`,
     );
-    const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
+    // The demo is a dev-only bundle (build/dev/); the worker it runs is the published dist/cli.js.
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
     const { code, stdout } = await runCli(cli, JSON.stringify(payload), {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? workRoot,
