@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WorkerError } from '../errors.js';
+import type { GitLimits } from '../git/git-runner.js';
 
 const envSchema = z.object({
   VIBERATOR_WORK_ROOT: z.string().min(1).default('/tmp/viberator-work'),
@@ -13,7 +14,43 @@ const envSchema = z.object({
   VIBERATOR_AGENT_INACTIVITY_TIMEOUT: z.coerce.number().int().positive().default(600),
   /** Seconds between SIGTERM and SIGKILL when an agent is stopped. */
   VIBERATOR_KILL_GRACE: z.coerce.number().positive().default(10),
+  /** Limit of each attempt of each GitHub API request, seconds. */
+  VIBERATOR_HTTP_TIMEOUT: z.coerce.number().positive().default(30),
+  /** Wall clock of a git command that talks to the remote (clone, push), seconds. */
+  VIBERATOR_GIT_TIMEOUT: z.coerce.number().positive().default(1800),
+  /** Seconds a git transfer may make no progress before it is given up. */
+  VIBERATOR_GIT_STALL_TIMEOUT: z.coerce.number().int().positive().default(60),
+  /** The user the agent runs as (name or uid:gid); runtime.md "The agent is untrusted". */
+  VIBERATOR_AGENT_USER: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^([a-z_][a-z0-9_.-]*[$]?|\d+:\d+)$/i)
+      .optional(),
+  ),
 });
+
+type EnvVariable = keyof z.infer<typeof envSchema>;
+
+/**
+ * What each variable accepts, in words, for the message of an invalid environment. The
+ * value itself is not repeated: a misplaced value may be a credential.
+ */
+const ALLOWED: Record<EnvVariable, string> = {
+  VIBERATOR_WORK_ROOT: 'a non-empty directory path',
+  VIBERATOR_LOG_LEVEL: 'one of error, warn, info, debug',
+  VIBERATOR_LOG_FORMAT: 'json or pretty',
+  VIBERATOR_GIT_AUTHOR_NAME: 'a non-empty name',
+  VIBERATOR_GIT_AUTHOR_EMAIL: 'a non-empty e-mail address',
+  GITHUB_API_URL: 'an http(s) URL such as https://api.github.com',
+  VIBERATOR_S3_FORCE_PATH_STYLE: 'true or false',
+  VIBERATOR_AGENT_INACTIVITY_TIMEOUT: 'a whole number of seconds greater than 0',
+  VIBERATOR_KILL_GRACE: 'a number of seconds greater than 0',
+  VIBERATOR_HTTP_TIMEOUT: 'a number of seconds greater than 0',
+  VIBERATOR_GIT_TIMEOUT: 'a number of seconds greater than 0',
+  VIBERATOR_GIT_STALL_TIMEOUT: 'a whole number of seconds greater than 0',
+  VIBERATOR_AGENT_USER: 'a user name or uid:gid',
+};
 
 /** The worker's settings, read once from the environment at the entry point. */
 export interface WorkerEnv {
@@ -24,6 +61,12 @@ export interface WorkerEnv {
   githubApiUrl: string;
   agentInactivityMs: number;
   killGraceMs: number;
+  /** Limit of each attempt of each GitHub API request (`VIBERATOR_HTTP_TIMEOUT`). */
+  httpTimeoutMs: number;
+  /** Bounds of every git command. */
+  gitLimits: GitLimits;
+  /** `VIBERATOR_AGENT_USER`, when set. */
+  agentUser?: string;
   /** `VIBERATOR_AGENT_BIN_<SLUG>` overrides, by upper-snake slug (`CLAUDE_CODE`). */
   agentBins: Record<string, string>;
   /** The host environment, for the allowlist the agent's environment is built from. */
@@ -33,9 +76,12 @@ export interface WorkerEnv {
 export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    // One problem per variable (a number can fail several checks), each saying what is allowed.
+    const names = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+    const problems = [...names].map(
+      (name) => `${name} must be ${ALLOWED[name as EnvVariable] ?? 'valid'}`,
     );
+    // Not retryable: the same environment fails the same way until someone changes it.
     throw new WorkerError('internal_error', `invalid environment: ${problems.join('; ')}`, {
       retryable: false,
     });
@@ -54,6 +100,14 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
     githubApiUrl: values.GITHUB_API_URL.replace(/\/+$/, ''),
     agentInactivityMs: values.VIBERATOR_AGENT_INACTIVITY_TIMEOUT * 1000,
     killGraceMs: values.VIBERATOR_KILL_GRACE * 1000,
+    httpTimeoutMs: values.VIBERATOR_HTTP_TIMEOUT * 1000,
+    gitLimits: {
+      networkMs: values.VIBERATOR_GIT_TIMEOUT * 1000,
+      // Local commands (add, commit, log) on the largest checkouts finish in seconds.
+      localMs: 600_000,
+      stallSeconds: values.VIBERATOR_GIT_STALL_TIMEOUT,
+    },
+    agentUser: values.VIBERATOR_AGENT_USER,
     agentBins,
     host: env,
   };

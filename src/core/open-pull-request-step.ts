@@ -46,5 +46,15 @@ export async function openPr(
     title: changeTitle(payload, clanker),
     body: options.redactor.text(pullRequestBody({ payload, clanker, summary, changedFiles })),
     userAgent: `viberator-worker/${VERSION}`,
+    timeoutMs: options.env.httpTimeoutMs,
+    signal: options.signal,
+    onRateLimitWait: ({ kind, seconds, method, url }) =>
+      options.events.emit({
+        type: 'log',
+        level: 'warn',
+        message: `GitHub ${kind}: waiting ${seconds} s before retrying ${method} ${url}`,
+      }),
+    // Each failed attempt ("GET /repos/… - 502 with id … in 39ms"); the Result tells the end.
+    log: (message) => options.logger.warn(`GitHub API: ${message}`),
   });
 }

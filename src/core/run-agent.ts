@@ -1,38 +1,89 @@
 import type { AgentAdapter, AgentContext } from '../agents/adapter.js';
+import { redactingParser } from '../agents/redacting-parser.js';
 import type { AgentOutcome } from '../agents/types.js';
 import { WorkerError } from '../errors.js';
 import type { AgentEvent } from '../events.js';
+import type { AgentIdentity } from '../isolation/agent-identity.js';
+import { AGENT_MARKER_VARIABLE, asAgent, newAgentMarker } from '../isolation/run-as-agent.js';
+import { type AgentRunHandle, killAgentProcesses, signalAgent } from '../isolation/stop-agent.js';
 import { runProcess } from '../process/run-process.js';
+
+/**
+ * Kills whatever the agent left running. Running git beside a live agent process would
+ * defeat the point: when one cannot be stopped, the job stops here.
+ */
+async function stopEverything(handle: AgentRunHandle): Promise<void> {
+  const survivors = await killAgentProcesses(handle);
+  if (survivors.length > 0) {
+    throw new WorkerError(
+      'internal_error',
+      `processes the agent started could not be stopped (pids ${survivors.join(', ')}); nothing was committed or pushed`,
+      { retryable: true, step: 'running_agent' },
+    );
+  }
+}
 
 export interface AgentRun {
   outcome: AgentOutcome;
   durationMs: number;
 }
 
+export interface AgentRunLimits {
+  wallClockMs: number;
+  inactivityMs: number;
+  killGraceMs: number;
+  signal?: AbortSignal;
+}
+
 /**
- * Runs the agent CLI to the end, turning its output into events as it comes, and maps how
- * it ended to the worker's codes: a limit hit is `agent_timeout`, SIGTERM to the worker is
- * `cancelled`, a CLI that cannot start is `agent_unavailable`, and a failure the CLI reports
- * (exit code or its own result line) is `agent_failed`.
+ * Runs the agent CLI as the agent user to the end, turning its output into events as it
+ * comes (each line redacted before it is parsed, so no cut can keep part of a secret), and
+ * maps how it ended to the worker's codes: a limit hit is `agent_timeout`, SIGTERM to the
+ * worker is `cancelled`, a CLI that cannot start is `agent_unavailable`, and a failure the
+ * CLI reports (exit code or its own result line) is `agent_failed`. When it returns or
+ * throws, every process the agent started is gone — also one that left its process group.
  */
 export async function runAgent(
   adapter: AgentAdapter,
   ctx: AgentContext,
-  limits: { wallClockMs: number; inactivityMs: number; killGraceMs: number; signal?: AbortSignal },
+  isolation: { identity: AgentIdentity; path: string },
+  limits: AgentRunLimits,
+  redact: (text: string) => string,
   emit: (event: AgentEvent) => void,
 ): Promise<AgentRun> {
-  const parser = adapter.createParser();
-  const spec = adapter.command(ctx);
-  const result = await runProcess(spec, limits, (line, stream) => {
-    for (const event of parser.line(line, stream)) emit(event);
-  });
+  const parser = redactingParser(adapter.createParser(), redact);
+  const command = adapter.command(ctx);
+  const handle: AgentRunHandle = {
+    identity: isolation.identity,
+    marker: newAgentMarker(),
+    path: isolation.path,
+  };
+  const spec = await asAgent(
+    isolation.identity,
+    { ...command, env: { ...command.env, [AGENT_MARKER_VARIABLE]: handle.marker } },
+    ctx.tmpDir,
+  );
+  const result = await runProcess(
+    spec,
+    { ...limits, signalAll: (signal) => signalAgent(handle, signal) },
+    (line, stream) => {
+      for (const event of parser.line(line, stream)) emit(event);
+    },
+  ).finally(() => stopEverything(handle));
   const end = parser.end({ code: result.exitCode, signal: result.signal });
   for (const event of end.events) emit(event);
 
   if (result.spawnError) {
     throw new WorkerError(
       'agent_unavailable',
-      `${adapter.displayName} CLI could not be started (${result.spawnError.code ?? result.spawnError.message}): ${spec.file}`,
+      `${adapter.displayName} CLI could not be started (${result.spawnError.code ?? result.spawnError.message}): ${command.file}`,
+    );
+  }
+  if (isolation.identity.mode === 'sudo' && (result.exitCode === 126 || result.exitCode === 127)) {
+    // sudo's shell could not exec the CLI: not found or not executable for the agent user.
+    throw new WorkerError(
+      'agent_unavailable',
+      `${adapter.displayName} CLI could not be started as the agent user (exit code ${result.exitCode}): ${command.file} must be readable and executable by ${isolation.identity.label}`,
     );
   }
   if (result.stoppedBy === 'aborted') {

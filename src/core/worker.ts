@@ -1,13 +1,18 @@
+import { join } from 'node:path';
 import type { AgentContext } from '../agents/adapter.js';
 import { locateAgentBinary } from '../agents/locate-binary.js';
 import type { WorkerEnv } from '../config/worker-env.js';
 import { toFailure, WorkerError } from '../errors.js';
 import type { Step } from '../events.js';
+import { checkOutForAgent } from '../git/agent-checkout.js';
+import { adoptAgentObjects, agentHead, takeAgentCommits } from '../git/agent-commits.js';
 import { cloneRepository } from '../git/clone.js';
 import { commitChanges } from '../git/commit.js';
 import { pushBranch } from '../git/push.js';
 import type { GitSetup } from '../git/repository.js';
 import { refuseSecretsInChanges } from '../git/secret-scan.js';
+import { WorkerGitDir } from '../git/worker-git-dir.js';
+import { handOverToAgent } from '../isolation/hand-over.js';
 import type { Logger } from '../log.js';
 import type { Clanker } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
@@ -17,6 +22,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { SecretProvider } from '../secrets/resolve.js';
 import { createWorkspace, type Workspace } from '../workspace/workspace.js';
 import { agentBaseEnv } from './agent-environment.js';
+import { agentIdentityFor } from './agent-identity-step.js';
 import type { EventStream } from './event-stream.js';
 import { fetchCredentials } from './fetch-credentials.js';
 import { openPr } from './open-pull-request-step.js';
@@ -103,9 +109,10 @@ export async function runJob(options: JobOptions): Promise<Result> {
         .filter((secret) => secret.exposeToAgent)
         .map((secret) => [secret.name, secret.value]),
     );
-    const { ws, ctx } = await step('initialising_agent', async () => {
+    const { ws, ctx, identity } = await step('initialising_agent', async () => {
       const binary = await locateAgentBinary(adapter, options.env.agentBins, options.env.host.PATH);
-      workspace = await createWorkspace(options.env.workRoot, payload.jobId);
+      const identity = await agentIdentityFor(options.env, logger);
+      workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
         homeDir: workspace.home,
@@ -125,7 +132,8 @@ export async function runJob(options: JobOptions): Promise<Result> {
         }),
       };
       await adapter.prepare(ctx);
-      return { ws: workspace, ctx };
+      await handOverToAgent(identity, workspace.agentConfig);
+      return { ws: workspace, ctx, identity };
     });
     const git: GitSetup = {
       source:
@@ -136,12 +144,23 @@ export async function runJob(options: JobOptions): Promise<Result> {
       token: githubToken,
       author: options.env.gitAuthor,
       hostEnv: options.env.host,
-      home: ws.tmp,
+      home: join(ws.worker, 'home'),
+      gitDir: ws.gitDir,
+      workTree: ws.checkout,
+      limits: options.env.gitLimits,
+      signal: options.signal,
     };
 
-    const checkout = await step('cloning', () =>
-      cloneRepository(git, ws.checkout, payload.repository.baseBranch, branch),
-    );
+    const { checkout, gitDirState } = await step('cloning', async () => {
+      const checkout = await cloneRepository(git, ws.worker, payload.repository.baseBranch, branch);
+      const gitDirState = await WorkerGitDir.capture(ws.gitDir);
+      await checkOutForAgent(git, identity, {
+        workBranch: branch,
+        baseSha: checkout.baseSha,
+        agentTmp: ws.tmp,
+      });
+      return { checkout, gitDirState };
+    });
 
     if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
       preloadGitHubClient();
@@ -150,12 +169,14 @@ export async function runJob(options: JobOptions): Promise<Result> {
       return runAgent(
         adapter,
         ctx,
+        { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
         {
           wallClockMs: Math.min(configured, options.agentTimeLimitMs ?? configured),
           inactivityMs: options.env.agentInactivityMs,
           killGraceMs: options.env.killGraceMs,
           signal: options.signal,
         },
+        (text) => options.redactor.text(text),
         (event) => {
           events.emit(event);
           if (event.type === 'agent.usage') result.usage = addUsage(result.usage, event);
@@ -168,7 +189,17 @@ export async function runJob(options: JobOptions): Promise<Result> {
     if (phase === 'execution' || phase === 'claw') {
       const commit = await step('committing', async () => {
         const title = changeTitle(payload, clanker);
-        const outcome = await commitChanges(git, checkout.dir, checkout.baseSha, title, {
+        // Every agent process is gone (runAgent saw to it); what it left is data from here on.
+        await gitDirState.restore();
+        const head = await agentHead(ws.checkout);
+        if (head && head !== checkout.baseSha) {
+          await adoptAgentObjects(git, ws.checkout, join(ws.worker, 'agent-objects'));
+          if (!(await takeAgentCommits(git, checkout.baseSha, head)))
+            logger.warn(
+              "the agent's commits do not descend from the base commit: only its files are kept",
+            );
+        }
+        const outcome = await commitChanges(git, checkout.baseSha, title, {
           jobId: payload.jobId,
           agent: clanker.agent,
           clankerId: clanker.id,
@@ -186,8 +217,8 @@ export async function runJob(options: JobOptions): Promise<Result> {
         result.branch = branch;
         result.commitSha = commit.headSha;
         await step('pushing', async () => {
-          await refuseSecretsInChanges(git, checkout.dir, checkout.baseSha, [...secrets.values()]);
-          await pushBranch(git, checkout.dir, branch, checkout.remoteBranchSha);
+          await refuseSecretsInChanges(git, checkout.baseSha, [...secrets.values()]);
+          await pushBranch(git, branch, checkout.remoteBranchSha);
         });
         await step('opening_pr', async () => {
           const pr = await openPr(
@@ -224,7 +255,13 @@ export async function runJob(options: JobOptions): Promise<Result> {
     });
     return finish({ ...result, failure }, started, 'failed', options);
   } finally {
-    if (workspace && !options.keepWorkspace) await workspace.remove();
+    if (workspace && !options.keepWorkspace) {
+      await workspace
+        .remove()
+        .catch((error: unknown) =>
+          logger.warn('the job workspace could not be removed', { error }),
+        );
+    }
   }
 }
 

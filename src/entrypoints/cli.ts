@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { readWorkerEnv } from '../config/worker-env.js';
+import { readWorkerEnv, type WorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
 import { WorkerError } from '../errors.js';
 import { readPayloadText } from '../payload/load.js';
@@ -28,8 +28,11 @@ async function emitResult(result: Result, resultFile: string | undefined): Promi
   if (resultFile) await writeFile(resultFile, text, { mode: 0o600 });
 }
 
-/** An invalid payload: exit 2, nothing created, no callback; the Result still says why. */
-async function rejectPayload(
+/**
+ * A job refused before it starts (an invalid payload, an invalid worker environment): exit
+ * 2, nothing created, no callback; the Result still says why, so scripts always get JSON.
+ */
+async function rejectJob(
   error: WorkerError,
   jobId: string,
   resultFile: string | undefined,
@@ -60,8 +63,36 @@ function jobIdOf(text: string): string | undefined {
   }
 }
 
+/**
+ * The jobId for a Result written before the payload is loaded: from a payload in a file or on
+ * stdin, else `--job-id`, else `unknown`. No server is contacted just to name the job.
+ */
+async function jobIdBeforeLoading(options: RunOptions): Promise<string> {
+  const source = options.payload;
+  if (source && !source.startsWith('s3://')) {
+    const text = await readPayloadText(source).catch(() => undefined);
+    const jobId = text === undefined ? undefined : jobIdOf(text);
+    if (jobId) return jobId;
+  }
+  return options.jobId ?? 'unknown';
+}
+
+/** Exit status of a finished job: an invalid payload is 2 wherever it was found (runtime.md). */
+function exitStatus(result: Result): number {
+  if (result.status === 'completed') return 0;
+  return result.failure?.code === 'invalid_payload' ? 2 : 1;
+}
+
 async function run(options: RunOptions): Promise<number> {
-  const env = readWorkerEnv(process.env, Boolean(process.stderr.isTTY));
+  let env: WorkerEnv;
+  try {
+    env = readWorkerEnv(process.env, Boolean(process.stderr.isTTY));
+  } catch (error) {
+    // The worker, not the job, is misconfigured: refuse it like an invalid payload.
+    if (error instanceof WorkerError)
+      return rejectJob(error, await jobIdBeforeLoading(options), options.resultFile);
+    throw error;
+  }
   let validated: ValidatedPayload;
   let rawJobId = options.jobId ?? 'unknown';
   try {
@@ -91,7 +122,7 @@ async function run(options: RunOptions): Promise<number> {
       );
     }
   } catch (error) {
-    if (error instanceof WorkerError) return rejectPayload(error, rawJobId, options.resultFile);
+    if (error instanceof WorkerError) return rejectJob(error, rawJobId, options.resultFile);
     throw error;
   }
   const result = await executeJob(validated, {
@@ -100,7 +131,7 @@ async function run(options: RunOptions): Promise<number> {
     keepWorkspace: options.keepWorkspace,
   });
   await emitResult(result, options.resultFile);
-  return result.status === 'completed' ? 0 : 1;
+  return exitStatus(result);
 }
 
 const program = new Command()

@@ -1,10 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { WorkerError } from '../errors.js';
-import { type GitSetup, gitErrorText, gitFailure, gitIn } from './repository.js';
+import { git } from './git-runner.js';
+import { type GitSetup, gitErrorText, gitFailure } from './repository.js';
 
 export interface Checkout {
-  dir: string;
   /** The base branch's commit the work starts from. */
   baseSha: string;
   /** Where the work branch pointed on the remote when the job started ('' when absent). */
@@ -12,49 +11,68 @@ export interface Checkout {
 }
 
 /**
- * Shallow-clones the base branch into `dir`, creates the work branch and sets the commit
- * identity in the checkout (the agent's own commits use it too).
+ * Clones the base branch into the worker's own git dir (`setup.gitDir`), without a checkout:
+ * the files are written by the agent user afterwards (agent-checkout.ts), so the worker
+ * never has to hand over ownership file by file. HEAD becomes the work branch. The git dir
+ * is readable by the agent (its checkout borrows the objects) but never writable.
  */
 export async function cloneRepository(
   setup: GitSetup,
-  dir: string,
+  scratchDir: string,
   baseBranch: string,
   workBranch: string,
 ): Promise<Checkout> {
-  await mkdir(dirname(dir), { recursive: true });
-  const depth = setup.remoteUrl ? ['--depth', '1'] : [];
-  const parent = gitIn(dirname(dir), setup);
   // Where the work branch stands now is asked beside the clone, not before the push: a push
   // then replaces the branch only if nobody moved it while the job ran.
-  const remoteBranch = parent.listRemote([setup.source, `refs/heads/${workBranch}`]);
+  const remoteBranch = git(setup, ['ls-remote', setup.source, `refs/heads/${workBranch}`], {
+    network: true,
+    inRepository: false,
+    cwd: scratchDir,
+  });
   remoteBranch.catch(() => {});
+  const shape = setup.remoteUrl
+    ? ['--depth', '1']
+    : // A local path would be hard-linked with its owner's modes; a real transfer gives ours.
+      ['--no-local'];
   try {
-    await parent.clone(setup.source, dir, [
-      ...depth,
-      '--branch',
-      baseBranch,
-      '--single-branch',
-      '--no-tags',
-      // The identity lands in the checkout's own config at clone time: the agent's commits
-      // use it too, and a separate `git config` call would cost a process per key.
-      '--config',
-      `user.name=${setup.author.name}`,
-      '--config',
-      `user.email=${setup.author.email}`,
-    ]);
+    await git(
+      setup,
+      [
+        'clone',
+        '--quiet',
+        '--no-checkout',
+        '--separate-git-dir',
+        setup.gitDir,
+        ...shape,
+        '--branch',
+        baseBranch,
+        '--single-branch',
+        '--no-tags',
+        // The agent reads the objects (its checkout borrows them); nobody else can reach the
+        // workspace, so world-readable here means readable by the agent's group.
+        '--config',
+        'core.sharedRepository=0644',
+        setup.source,
+        `${scratchDir}/clone`,
+      ],
+      { network: true, inRepository: false, cwd: scratchDir },
+    );
   } catch (error) {
     throw cloneError(gitErrorText(error), baseBranch, error);
+  } finally {
+    // Only the `.git` pointer file lives there; the work tree is the agent's.
+    await rm(`${scratchDir}/clone`, { recursive: true, force: true });
   }
-  const git = gitIn(dir, setup);
-  await git.checkoutLocalBranch(workBranch);
-  const baseSha = (await git.revparse(['HEAD'])).trim();
+  const baseSha = (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
+  await git(setup, ['update-ref', `refs/heads/${workBranch}`, baseSha]);
+  await git(setup, ['symbolic-ref', 'HEAD', `refs/heads/${workBranch}`]);
   let remoteBranchSha: string;
   try {
-    remoteBranchSha = (await remoteBranch).split(/\s+/)[0] ?? '';
+    remoteBranchSha = (await remoteBranch).stdout.split(/\s+/)[0] ?? '';
   } catch (error) {
     throw cloneError(gitErrorText(error), baseBranch, error);
   }
-  return { dir, baseSha, remoteBranchSha };
+  return { baseSha, remoteBranchSha };
 }
 
 function cloneError(text: string, baseBranch: string, cause: unknown): WorkerError {

@@ -1,4 +1,5 @@
-import { type GitSetup, gitIn } from './repository.js';
+import { git } from './git-runner.js';
+import type { GitSetup } from './repository.js';
 
 export interface CommitIdentity {
   jobId: string;
@@ -25,29 +26,34 @@ export function commitTrailers(identity: CommitIdentity): string {
 }
 
 /**
- * Keeps whatever the agent committed and commits what it left uncommitted, with the three
- * trailers. Nothing the worker placed lives in the checkout, so `add -A` takes only the
- * agent's work.
+ * Commits what the agent left in the tree on top of HEAD (the agent's own commits, when
+ * taken, are already there), with the three trailers. Runs in the worker's own git dir: the
+ * tree is data (a symlink is recorded as a link) and nothing the agent configured runs.
+ * `exclude` lists files the worker placed in the checkout, which are never committed.
  */
 export async function commitChanges(
   setup: GitSetup,
-  dir: string,
   baseSha: string,
   subject: string,
   identity: CommitIdentity,
+  exclude: string[] = [],
 ): Promise<CommitOutcome> {
-  const git = gitIn(dir, setup);
-  const committedRemaining = !(await git.status()).isClean();
+  const pathspec = ['--', '.', ...exclude.map((path) => `:(exclude,literal)${path}`)];
+  await git(setup, ['add', '--all', ...pathspec]);
+  const staged = await git(setup, ['diff', '--cached', '--quiet', 'HEAD', '--'], {
+    okExitCodes: [1],
+  });
+  const committedRemaining = staged.exitCode === 1;
   if (committedRemaining) {
-    // --verbose: simple-git waits 50 ms after any command that printed nothing.
-    await git.add(['-A', '--verbose']);
-    await git.commit(`${subject}\n\n${commitTrailers(identity)}\n`);
+    await git(setup, ['commit', '--quiet', '--no-verify', '--file', '-'], {
+      input: `${subject}\n\n${commitTrailers(identity)}\n`,
+    });
   }
-  const headSha = (await git.revparse(['HEAD'])).trim();
+  const headSha = (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
   const diff =
     headSha === baseSha
       ? ''
-      : await git.raw(['diff', '--name-only', '--no-renames', baseSha, headSha]);
-  const changedFiles = diff.split('\n').filter((line) => line.length > 0);
+      : (await git(setup, ['diff', '--name-only', '-z', '--no-renames', baseSha, headSha])).stdout;
+  const changedFiles = diff.split('\0').filter((line) => line.length > 0);
   return { headSha, committedRemaining, changedFiles };
 }

@@ -1,22 +1,33 @@
 import { WorkerError } from '../errors.js';
-import { type GitSetup, gitErrorText, gitFailure, gitHeadline, gitIn } from './repository.js';
+import { git } from './git-runner.js';
+import { type GitSetup, gitErrorText, gitFailure, gitHeadline } from './repository.js';
 
 /**
- * Pushes HEAD to the work branch. A branch left by an earlier attempt of the job is
+ * Pushes HEAD to the work branch of `setup.source` itself — the URL, never a remote name
+ * whose configuration could say otherwise. A branch left by an earlier attempt of the job is
  * replaced, but only if it still points where it did when the job started
  * (force-with-lease with `expectedSha`, '' for "must not exist"): the branch is the worker's,
  * and a retry starts again from the base branch.
  */
 export async function pushBranch(
   setup: GitSetup,
-  dir: string,
   branch: string,
   expectedSha: string,
 ): Promise<void> {
-  const git = gitIn(dir, setup);
   const ref = `refs/heads/${branch}`;
   try {
-    await git.push('origin', `HEAD:${ref}`, [`--force-with-lease=${ref}:${expectedSha}`]);
+    await git(
+      setup,
+      [
+        'push',
+        '--quiet',
+        '--no-verify',
+        `--force-with-lease=${ref}:${expectedSha}`,
+        setup.source,
+        `HEAD:${ref}`,
+      ],
+      { network: true },
+    );
   } catch (error) {
     throw pushError(gitErrorText(error), branch, error);
   }

@@ -1,42 +1,8 @@
-import { type SimpleGit, simpleGit } from 'simple-git';
-import { HOST_NETWORK_VARIABLES, pickHostVariables } from '../config/host-variables.js';
 import { type FailureCode, WorkerError } from '../errors.js';
-import { GIT_ENV_ALLOWED, gitAuthEnv } from './git-auth.js';
+import { CommandStoppedError } from '../process/run-command.js';
+import { stoppedGitError } from './git-runner.js';
 
-/** How git reaches the repository and who it is. */
-export interface GitSetup {
-  /** Remote URL or local path, as git sees it (never with credentials). */
-  source: string;
-  /** Set for remotes: the URL the token is scoped to. */
-  remoteUrl?: URL;
-  token?: string;
-  author: { name: string; email: string };
-  /** Host variables git may need (PATH, proxies, CA bundle). */
-  hostEnv: NodeJS.ProcessEnv;
-  /** A directory for git's HOME, so the host's ~/.gitconfig plays no part. */
-  home: string;
-}
-
-/** A simple-git instance for `dir`, with the token (if any) in the process env only. */
-export function gitIn(dir: string, setup: GitSetup): SimpleGit {
-  const env: Record<string, string> = {
-    HOME: setup.home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_AUTHOR_NAME: setup.author.name,
-    GIT_AUTHOR_EMAIL: setup.author.email,
-    GIT_COMMITTER_NAME: setup.author.name,
-    GIT_COMMITTER_EMAIL: setup.author.email,
-    ...gitAuthEnv(setup.remoteUrl, setup.token),
-  };
-  Object.assign(env, pickHostVariables(setup.hostEnv, HOST_NETWORK_VARIABLES));
-  return simpleGit({
-    baseDir: dir,
-    allowEnvironment: GIT_ENV_ALLOWED,
-    // The credential travels as GIT_CONFIG_* of the git process, by design (see git-auth.ts).
-    unsafe: { allowUnsafeConfigEnvCount: true },
-  }).env(env);
-}
+export type { GitSetup } from './git-runner.js';
 
 /** stderr of a failed git command, whatever shape simple-git gave it. */
 export function gitErrorText(error: unknown): string {
@@ -93,6 +59,7 @@ export function gitFailure(
   text: string,
   cause: unknown,
 ): WorkerError {
+  if (cause instanceof CommandStoppedError) return stoppedGitError(cause, code, action);
   const problem = authProblemOf(text);
   const detail = problem ? credentialAdvice(problem, action) : gitHeadline(text);
   return new WorkerError(code, `${action} failed: ${detail}`, { retryable: !problem, cause });

@@ -1,5 +1,6 @@
 import { WorkerError } from '../errors.js';
-import { type GitSetup, gitIn } from './repository.js';
+import { git } from './git-runner.js';
+import type { GitSetup } from './repository.js';
 
 /** Shorter values match ordinary text by chance; they are not scanned for. */
 const MIN_SCANNED_LENGTH = 8;
@@ -11,17 +12,23 @@ const MIN_SCANNED_LENGTH = 8;
  */
 export async function secretsInChanges(
   setup: GitSetup,
-  dir: string,
   baseSha: string,
   secrets: Array<{ name: string; value: string }>,
 ): Promise<Array<{ name: string; files: string[] }>> {
   const candidates = secrets.filter((secret) => secret.value.length >= MIN_SCANNED_LENGTH);
   if (candidates.length === 0) return [];
-  const git = gitIn(dir, setup);
   const range = `${baseSha}..HEAD`;
   const [messages, patches] = await Promise.all([
-    git.raw(['log', '--format=%B', range]),
-    git.raw(['log', '-p', '--no-color', '--format=', range]),
+    git(setup, ['log', '--format=%B', range]).then((out) => out.stdout),
+    git(setup, [
+      'log',
+      '-p',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--format=',
+      range,
+    ]).then((out) => out.stdout),
   ]);
   // What the push would carry: commit messages and added lines. A removed line that held a
   // secret was already in the repository; it is not the agent's leak.
@@ -32,12 +39,19 @@ export async function secretsInChanges(
   const found: Array<{ name: string; files: string[] }> = [];
   for (const secret of candidates) {
     if (!messages.includes(secret.value) && !added.includes(secret.value)) continue;
-    const files = (
-      await git.raw(['grep', '-l', '-F', '-e', secret.value, 'HEAD', '--']).catch(() => '')
-    )
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.replace(/^HEAD:/, ''));
+    const files =
+      // The value goes in on stdin: never in a command line, which other processes can read.
+      (
+        await git(setup, ['grep', '-l', '-F', '--no-textconv', '-f', '-', 'HEAD', '--'], {
+          input: `${secret.value}\n`,
+        }).then(
+          (out) => out.stdout,
+          () => '',
+        )
+      )
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.replace(/^HEAD:/, ''));
     found.push({ name: secret.name, files });
   }
   return found;
@@ -46,11 +60,10 @@ export async function secretsInChanges(
 /** Fails the push step, naming secrets and files, when the work carries a secret's value. */
 export async function refuseSecretsInChanges(
   setup: GitSetup,
-  dir: string,
   baseSha: string,
   secrets: Array<{ name: string; value: string }>,
 ): Promise<void> {
-  const leaked = await secretsInChanges(setup, dir, baseSha, secrets);
+  const leaked = await secretsInChanges(setup, baseSha, secrets);
   if (leaked.length === 0) return;
   const where = leaked.map(
     (hit) =>

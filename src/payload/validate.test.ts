@@ -81,4 +81,64 @@ describe('payload validation', async () => {
       }),
     ).toThrow(/must not carry credentials/);
   });
+
+  describe("env: refs to the worker's own variables (VIBERATOR_*, AWS_*)", () => {
+    const withSecrets = (secrets: unknown[]) => ({
+      version: 1,
+      jobId: 'j',
+      template: 'ticket_research',
+      prompt: 'p',
+      project: { id: 'p' },
+      ticket: { id: 't', key: 'K-1' },
+      repository: { url: 'https://github.com/acme/app.git' },
+      clanker: { id: 'k', agent: 'claude-code' },
+      secrets,
+    });
+    const problemsOf = (secrets: unknown[]): string => {
+      try {
+        validatePayload(withSecrets(secrets));
+        return '';
+      } catch (error) {
+        expect(error).toBeInstanceOf(WorkerError);
+        expect((error as WorkerError).code).toBe('invalid_payload');
+        return (error as WorkerError).message;
+      }
+    };
+
+    it('refuses an explicit env: ref, with its JSON path', () => {
+      const message = problemsOf([
+        { name: 'ANTHROPIC_API_KEY' },
+        { name: 'LEAK', ref: 'env:AWS_SECRET_ACCESS_KEY' },
+        { name: 'CONF', ref: 'env:VIBERATOR_WORK_ROOT', required: false },
+      ]);
+      expect(message).toContain(
+        "secrets[1].ref: env:AWS_SECRET_ACCESS_KEY names the worker's own configuration or credentials",
+      );
+      expect(message).toContain('secrets[2].ref: env:VIBERATOR_WORK_ROOT names');
+      expect(message).not.toContain('secrets[0]');
+    });
+
+    it('refuses a secret named like one when ref is absent (absent means env:<name>)', () => {
+      expect(problemsOf([{ name: 'AWS_SECRET_ACCESS_KEY' }])).toContain(
+        'secrets[0].ref: env:AWS_SECRET_ACCESS_KEY (implied: ref is absent) names',
+      );
+    });
+
+    it('allows such names with another source, and other env: variables', () => {
+      expect(
+        problemsOf([
+          { name: 'AWS_SECRET_ACCESS_KEY', ref: 'ssm:/team/aws-key' },
+          { name: 'VIBERATOR_X', ref: 'platform:x' },
+          { name: 'GITHUB_TOKEN' },
+          { name: 'MY_AWS_KEY', ref: 'env:MY_AWS_KEY' },
+        ]),
+      ).toBe('');
+    });
+
+    it('is reported beside the other problems of the payload', () => {
+      const message = problemsOf([{ name: 'AWS_REGION' }, { name: 'X', ref: 'vault:x' }]);
+      expect(message).toContain('secrets[0].ref: env:AWS_REGION');
+      expect(message).toContain('secrets[1].ref: must be env:NAME');
+    });
+  });
 });

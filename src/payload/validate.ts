@@ -86,12 +86,38 @@ function crossFieldProblems(raw: Record<string, unknown>): string[] {
   }
   const seen = new Set<unknown>();
   (Array.isArray(raw.secrets) ? raw.secrets : []).forEach((secret: unknown, index) => {
-    const name = (secret as { name?: unknown } | null)?.name;
+    const { name, ref } = (secret ?? {}) as { name?: unknown; ref?: unknown };
+    const workerVariable = workerVariableRef(name, ref);
+    if (workerVariable) problems.push(`secrets[${index}].ref: ${workerVariable}`);
     if (typeof name !== 'string') return;
     if (seen.has(name)) problems.push(`secrets[${index}].name: duplicate secret ${name}`);
     seen.add(name);
   });
   return problems;
+}
+
+/** Variables of the worker's own configuration and credentials (payload.md, Secrets). */
+const WORKER_VARIABLE = /^(VIBERATOR_|AWS_)/;
+
+/**
+ * A problem text when a secret's `env:` ref (given, or implied by an absent ref) names a
+ * variable of the worker itself: a payload must not read the worker's AWS credentials or
+ * settings out of its environment and hand them to the agent.
+ */
+function workerVariableRef(name: unknown, ref: unknown): string | undefined {
+  const variable = envVariableOf(name, ref);
+  if (!variable || !WORKER_VARIABLE.test(variable)) return undefined;
+  const implied = ref === undefined ? ' (implied: ref is absent)' : '';
+  return (
+    `env:${variable}${implied} names the worker's own configuration or credentials ` +
+    '(VIBERATOR_*, AWS_*); use a platform: or ssm: ref, or another variable'
+  );
+}
+
+/** The variable an `env:` ref reads; an absent ref means `env:<name>` (payload.md). */
+function envVariableOf(name: unknown, ref: unknown): string | undefined {
+  if (ref === undefined) return typeof name === 'string' ? name : undefined;
+  return typeof ref === 'string' && ref.startsWith('env:') ? ref.slice('env:'.length) : undefined;
 }
 
 /** Parses JSON text, then validates it. */

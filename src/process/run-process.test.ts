@@ -18,6 +18,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether the process is gone within a second (a SIGKILL is delivered, not awaited). */
+async function goneSoon(pid: number): Promise<boolean> {
+  for (let i = 0; i < 20 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
+}
+
 describe('runProcess (real child processes)', () => {
   it('feeds stdin, splits lines, reports the exit code', async () => {
     const lines: Array<[string, string]> = [];
@@ -49,7 +55,7 @@ describe('runProcess (real child processes)', () => {
     expect(outcome.stoppedBy).toBe('wall_clock');
     expect(outcome.signal).toBe('SIGKILL');
     expect(grandchild).toBeGreaterThan(0);
-    expect(alive(grandchild)).toBe(false);
+    expect(await goneSoon(grandchild)).toBe(true);
   });
 
   it('output keeps a process alive; silence stops it', async () => {
@@ -86,5 +92,25 @@ describe('runProcess (real child processes)', () => {
       () => {},
     );
     expect(outcome.spawnError?.code).toBe('ENOENT');
+  });
+});
+
+describe('runProcess: the run ends with the main process', () => {
+  it('a finished process whose child holds stdout open ends after the drain, not at the inactivity limit', async () => {
+    let child = 0;
+    const started = Date.now();
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('exit-leaving-child.mjs')] },
+      { ...limits, inactivityMs: 20_000, drainMs: 300 },
+      (line) => {
+        const match = /child (\d+)/.exec(line);
+        if (match) child = Number(match[1]);
+      },
+    );
+    expect(outcome.stoppedBy).toBeUndefined();
+    expect(outcome.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(child).toBeGreaterThan(0);
+    expect(await goneSoon(child)).toBe(true);
   });
 });

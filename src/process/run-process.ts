@@ -10,6 +10,11 @@ export interface CommandSpec {
   env: Record<string, string>;
   /** Written to stdin, which is then closed. */
   stdin?: string;
+  /** Run as this uid/gid (the worker is root). */
+  uid?: number;
+  gid?: number;
+  /** Called once the process has ended (or failed to start): removes what the spec needed. */
+  cleanup?: () => Promise<void>;
 }
 
 export interface RunLimits {
@@ -21,6 +26,16 @@ export interface RunLimits {
   killGraceMs: number;
   /** Aborting (SIGTERM to the worker) stops the process the same way. */
   signal?: AbortSignal;
+  /**
+   * How long output may still arrive after the main process exited (a child holding its
+   * stdout open must not keep the run going); default 2 s.
+   */
+  drainMs?: number;
+  /**
+   * Also called when the process is stopped, besides signalling its process group: reaches
+   * processes that left the group (the agent user's every process).
+   */
+  signalAll?: (signal: 'TERM' | 'KILL') => void | Promise<void>;
 }
 
 export type StopReason = 'wall_clock' | 'inactivity' | 'aborted';
@@ -33,13 +48,18 @@ export interface ProcessOutcome {
   /** Set when the process could not be started at all (ENOENT, EACCES). */
   spawnError?: NodeJS.ErrnoException;
   durationMs: number;
+  /** Process group of the process (its pid), for whoever cleans up after it. */
+  pgid?: number;
 }
+
+const DEFAULT_DRAIN_MS = 2000;
 
 /**
  * Runs one process in its own process group (`detached`, no shell), feeds it stdin, hands
  * every output line to `onLine`, and enforces a wall-clock and an inactivity limit: at a
- * limit the whole group gets SIGTERM, then SIGKILL after the grace period. When the process
- * ends, whatever is left of its group is killed, so no orphan outlives the run.
+ * limit the whole group gets SIGTERM, then SIGKILL after the grace period. The run ends when
+ * the main process exits (plus a short drain for output still in the pipes): whatever is
+ * left of its group is then killed, so no orphan outlives the run.
  */
 export async function runProcess(
   spec: CommandSpec,
@@ -57,16 +77,24 @@ export async function runProcess(
     reject: false,
     stripFinalNewline: false,
     cleanup: true,
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
   });
   const pid = child.pid;
 
   let stoppedBy: StopReason | undefined;
+  let exited = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  const signalEverything = (signal: 'TERM' | 'KILL') => {
+    signalGroup(pid, signal === 'TERM' ? 'SIGTERM' : 'SIGKILL');
+    void Promise.resolve(limits.signalAll?.(signal)).catch(() => {});
+  };
   const stop = (reason: StopReason) => {
-    if (stoppedBy) return;
+    if (stoppedBy || exited) return;
     stoppedBy = reason;
-    signalGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), limits.killGraceMs);
+    signalEverything('TERM');
+    killTimer = setTimeout(() => signalEverything('KILL'), limits.killGraceMs);
   };
 
   const wallTimer = setTimeout(() => stop('wall_clock'), limits.wallClockMs);
@@ -79,10 +107,24 @@ export async function runProcess(
     const splitter = new LineSplitter((line) => onLine(line, stream));
     child[stream]?.on('data', (chunk: Buffer) => {
       clearTimeout(idleTimer);
-      if (!stoppedBy) idleTimer = setTimeout(() => stop('inactivity'), limits.inactivityMs);
+      if (!stoppedBy && !exited)
+        idleTimer = setTimeout(() => stop('inactivity'), limits.inactivityMs);
       splitter.push(chunk);
     });
     return splitter;
+  });
+
+  // The main process exiting ends the run: limits no longer apply, and a descendant that
+  // still holds stdout open gets a short drain, then is killed with the rest of the group.
+  child.once('exit', () => {
+    exited = true;
+    clearTimeout(wallTimer);
+    clearTimeout(idleTimer);
+    drainTimer = setTimeout(() => {
+      signalEverything('KILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, limits.drainMs ?? DEFAULT_DRAIN_MS);
   });
 
   const result = await child;
@@ -90,11 +132,13 @@ export async function runProcess(
   clearTimeout(wallTimer);
   clearTimeout(idleTimer);
   clearTimeout(killTimer);
+  clearTimeout(drainTimer);
   limits.signal?.removeEventListener('abort', onAbort);
   signalGroup(pid, 'SIGKILL');
+  await spec.cleanup?.().catch(() => {});
 
   const spawnError =
-    result.failed && result.exitCode === undefined && !result.signal
+    result.failed && result.exitCode === undefined && !result.signal && !exited
       ? (result.cause as NodeJS.ErrnoException | undefined)
       : undefined;
   return {
@@ -103,6 +147,7 @@ export async function runProcess(
     stoppedBy,
     spawnError,
     durationMs: Date.now() - started,
+    pgid: pid,
   };
 }
 
@@ -112,6 +157,6 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    // ESRCH: nothing left in the group.
+    // ESRCH: nothing left in the group; EPERM: members of another user (signalAll reaches them).
   }
 }

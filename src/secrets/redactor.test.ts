@@ -14,6 +14,14 @@ describe('Redactor', () => {
     expect(redactor.text('about ab')).toBe('about ab');
   });
 
+  it('replaces the JSON-escaped form too, so a raw JSON line stays valid JSON', () => {
+    const tricky = new Redactor();
+    tricky.add('pw"with\\backslash');
+    const line = JSON.stringify({ output: 'the password is pw"with\\backslash, keep it' });
+    const redacted = tricky.text(line);
+    expect(JSON.parse(redacted)).toEqual({ output: `the password is ${REDACTED}, keep it` });
+  });
+
   it('walks objects, arrays and errors, keys included', () => {
     const error = new Error('failed with ghs_secretvalue123');
     const value = redactor.value({

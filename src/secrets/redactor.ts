@@ -6,7 +6,7 @@ const MIN_SECRET_LENGTH = 4;
 
 /**
  * Replaces known secret values, and the encodings a secret travels in (Basic auth base64,
- * URL-encoding), in strings and in any JSON-like value. One instance per job; secrets are
+ * URL-encoding, JSON string escaping), in strings and in any JSON-like value. One instance per job; secrets are
  * added as they are resolved.
  */
 export class Redactor {
@@ -36,6 +36,11 @@ export class Redactor {
 
 function encodingsOf(value: string): string[] {
   const forms = [value, encodeURIComponent(value)];
+  // Inside a JSON string (an agent's raw output line) a value with quotes, backslashes or
+  // control characters appears escaped; catching that form lets a raw line be redacted
+  // before it is parsed and cut, and keeps it valid JSON ([REDACTED] needs no escaping).
+  const jsonEscaped = JSON.stringify(value).slice(1, -1);
+  if (jsonEscaped !== value) forms.push(jsonEscaped);
   // git and HTTP clients carry tokens as Basic credentials.
   for (const user of ['x-access-token', 'oauth2', 'git', 'x']) {
     forms.push(Buffer.from(`${user}:${value}`).toString('base64'));

@@ -1,9 +1,18 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
 import { WorkerError } from '../errors.js';
+import type { AgentIdentity } from '../isolation/agent-identity.js';
 import { JOB_ID_PATTERN } from '../payload/schema.js';
 
-/** The directories of one job, all inside `<workRoot>/<jobId>` (mode 0700). */
+const run = promisify(execFile);
+
+/**
+ * The directories of one job, all inside `<workRoot>/<jobId>`. The agent owns only its
+ * checkout, HOME, config and tmp; the worker keeps its git dir (readable, not writable, by
+ * the agent) and a private directory of its own (git's HOME, scratch) out of its reach.
+ */
 export interface Workspace {
   root: string;
   /** The repository checkout: the agent's working directory. */
@@ -12,15 +21,30 @@ export interface Workspace {
   home: string;
   /** The agent's config and state directory. */
   agentConfig: string;
+  /** The agent's TMPDIR. */
   tmp: string;
+  /** The worker's own git dir for this job. */
+  gitDir: string;
+  /** The worker's private directory (mode 0700): git's HOME, scratch space. */
+  worker: string;
   remove(): Promise<void>;
 }
 
 /**
- * Removes and recreates the job's workspace. The jobId was validated with the payload; it is
- * checked again here because this is where it becomes a path that gets `rm -rf`.
+ * Removes and recreates the job's workspace, owned as the agent identity needs:
+ * - the root is the worker's, mode 0710 with the agent's group (the agent may pass, nobody
+ *   else may even look), 0700 in same-user mode;
+ * - the agent's directories are the agent's: chowned when the worker is root; with sudo,
+ *   the worker's but group-writable by the agent's group (setgid, so what the agent writes
+ *   stays readable to the worker, a member of that group).
+ * The jobId was validated with the payload; it is checked again here because this is where
+ * it becomes a path that gets `rm -rf`.
  */
-export async function createWorkspace(workRoot: string, jobId: string): Promise<Workspace> {
+export async function createWorkspace(
+  workRoot: string,
+  jobId: string,
+  identity: AgentIdentity,
+): Promise<Workspace> {
   const parent = resolve(workRoot);
   const root = resolve(parent, jobId);
   if (!JOB_ID_PATTERN.test(jobId) || !root.startsWith(parent + sep)) {
@@ -29,29 +53,87 @@ export async function createWorkspace(workRoot: string, jobId: string): Promise<
       `invalid payload: jobId ${JSON.stringify(jobId)} does not name a directory`,
     );
   }
-  try {
-    await mkdir(parent, { recursive: true });
-    await rm(root, { recursive: true, force: true });
-    await mkdir(root, { mode: 0o700 });
-    // mkdir's mode is masked by the umask; the workspace must be private whatever it is.
-    await chmod(root, 0o700);
-  } catch (error) {
-    throw new WorkerError(
-      'internal_error',
-      `cannot create the job workspace ${root}: ${(error as Error).message}; check that VIBERATOR_WORK_ROOT (${parent}) is a writable directory`,
-      { retryable: false, step: 'initialising_agent', cause: error },
-    );
-  }
   const workspace: Workspace = {
     root,
     checkout: join(root, 'repo'),
     home: join(root, 'home'),
     agentConfig: join(root, 'agent'),
     tmp: join(root, 'tmp'),
-    remove: () => rm(root, { recursive: true, force: true }),
+    gitDir: join(root, 'git'),
+    worker: join(root, 'worker'),
+    remove: () => removeWorkspace(root, identity, agentDirs(workspace)),
   };
-  for (const dir of [workspace.home, workspace.agentConfig, workspace.tmp]) {
-    await mkdir(dir, { mode: 0o700 });
+  try {
+    await mkdir(parent, { recursive: true, mode: 0o711 });
+    if (identity.mode !== 'same-user') await letAgentPass(parent);
+    await removeWorkspace(root, identity, agentDirs(workspace));
+    await mkdir(root, { mode: 0o700 });
+    await mkdir(workspace.worker, { mode: 0o700 });
+    await mkdir(join(workspace.worker, 'home'), { mode: 0o700 });
+    for (const dir of agentDirs(workspace)) await mkdir(dir, { mode: 0o700 });
+    if (identity.mode === 'root') {
+      await chown(root, 0, identity.gid);
+      for (const dir of agentDirs(workspace)) await chown(dir, identity.uid, identity.gid);
+    } else if (identity.mode === 'sudo') {
+      await chown(root, -1, identity.gid);
+      for (const dir of agentDirs(workspace)) {
+        await chown(dir, -1, identity.gid);
+        await chmod(dir, 0o2770);
+      }
+    }
+    // mkdir's mode is masked by the umask; the modes must hold whatever it is.
+    await chmod(root, identity.mode === 'same-user' ? 0o700 : 0o710);
+  } catch (error) {
+    if (error instanceof WorkerError) throw error;
+    throw new WorkerError(
+      'internal_error',
+      `cannot create the job workspace ${root}: ${(error as Error).message}; check that VIBERATOR_WORK_ROOT (${parent}) is a writable directory`,
+      { retryable: false, step: 'initialising_agent', cause: error },
+    );
   }
   return workspace;
+}
+
+function agentDirs(ws: Workspace): string[] {
+  return [ws.checkout, ws.home, ws.agentConfig, ws.tmp];
+}
+
+/** The work root must let the agent user pass (o+x) to reach its directories. */
+async function letAgentPass(parent: string): Promise<void> {
+  const info = await stat(parent);
+  if ((info.mode & 0o001) !== 0) return;
+  if (info.uid === process.getuid?.()) {
+    await chmod(parent, (info.mode & 0o7777) | 0o011);
+    return;
+  }
+  throw new WorkerError(
+    'internal_error',
+    `the agent user cannot pass through VIBERATOR_WORK_ROOT (${parent}, mode ${(info.mode & 0o777).toString(8)}): make it searchable by others (chmod o+x) or choose another directory`,
+    { retryable: false, step: 'initialising_agent' },
+  );
+}
+
+/**
+ * Removes a workspace. With sudo, what the agent created inside its directories belongs to
+ * the agent user, so the agent user empties them first.
+ */
+async function removeWorkspace(
+  root: string,
+  identity: AgentIdentity,
+  dirs: string[],
+): Promise<void> {
+  if (identity.mode === 'sudo') {
+    const exists = await stat(root).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      await run(
+        'sudo',
+        ['-n', '-u', identity.sudoUser, '--', 'find', ...dirs, '-mindepth', '1', '-delete'],
+        { timeout: 120_000, env: { PATH: '/usr/bin:/bin' } },
+      ).catch(() => {});
+    }
+  }
+  await rm(root, { recursive: true, force: true });
 }

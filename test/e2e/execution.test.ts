@@ -199,8 +199,10 @@ describe('an execution job, end to end over real protocols', () => {
     expect(run.progress.some((line) => line.includes('pushing'))).toBe(false);
     expect(await listBranches(world.bareRepo)).toEqual(before);
     const kept = join(workRoot, 'job_research_1');
-    expect((await stat(kept)).mode & 0o777).toBe(0o700);
-    expect((await readdir(kept)).sort()).toEqual(['agent', 'home', 'repo', 'tmp']);
+    // Only the worker and the agent's group may pass; nobody may list it.
+    expect((await stat(kept)).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o710 : 0o700);
+    expect((await readdir(kept)).sort()).toEqual(['agent', 'git', 'home', 'repo', 'tmp', 'worker']);
+    expect((await stat(join(kept, 'worker'))).mode & 0o777).toBe(0o700);
     await rm(kept, { recursive: true, force: true });
   });
 });

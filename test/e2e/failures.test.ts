@@ -441,18 +441,30 @@ describe('every failure code, triggered for real', () => {
     expect(await listBranches(world.bareRepo)).toContain(result.result?.branch);
   });
 
-  it('pr_failed on a GitHub 500 is retryable', async () => {
-    world.github.failNext('create_pull', 500, 'Server Error');
-    const result = await run(payload(writePrompt('d.txt', 'd')));
-    expectFailure(
-      result,
-      {
-        code: 'pr_failed',
-        retryable: true,
-        step: 'opening_pr',
-        message: /GitHub answered 500: Server Error/,
-      },
-      planted,
-    );
+  it('pr_failed on a GitHub that keeps answering 500: retryable, after a bounded number of tries', async () => {
+    world.github.fault('create_pull', { status: 500, message: 'Server Error' }, 'always');
+    try {
+      const result = await run(payload(writePrompt('d.txt', 'd')));
+      expectFailure(
+        result,
+        {
+          code: 'pr_failed',
+          retryable: true,
+          step: 'opening_pr',
+          message: /GitHub answered 500: Server Error \(after 4 attempts\)$/,
+        },
+        planted,
+      );
+      const creates = world.github.requests.filter(
+        (r) => r.method === 'POST' && (r.body as { head?: string }).head === result.result?.branch,
+      );
+      // Three retries after 1, 4 and 9 s (plugin-retry's backoff), then the job gives up.
+      expect(creates).toHaveLength(4);
+      const spent = (creates.at(-1)?.at ?? 0) - (creates[0]?.at ?? 0);
+      expect(spent).toBeGreaterThanOrEqual(13_000);
+      expect(spent).toBeLessThan(25_000);
+    } finally {
+      world.github.clearFaults();
+    }
   });
 });

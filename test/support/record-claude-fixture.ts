@@ -7,7 +7,9 @@
  *
  * (`tsx` is not installed here; `vite-node` comes with vitest.) Each case writes
  * `test/fixtures/agents/claude-code/<case>.jsonl` (stdout, sanitized) and
- * `<case>.expected.json` (exit, stderr, and what the current parser makes of them).
+ * `<case>.expected.json` (the CLI arguments, exit, stderr, and what the current parser makes
+ * of them). The arguments are the adapter's own (`claudeCodeArgs`), so the fixtures show what
+ * a worker sees.
  * Re-record when the pinned CLI changes, then review the diff of the expected files: they
  * are the parser's contract, not a rubber stamp.
  *
@@ -17,9 +19,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { claudeCodeArgs } from '../../src/agents/claude-code/command-args.js';
 import { createClaudeCodeParser } from '../../src/agents/claude-code/parser.js';
 import type { AgentExit } from '../../src/agents/types.js';
 import {
@@ -88,6 +91,8 @@ export interface HeadlessRunOptions {
 
 /** What a headless run produced. */
 export interface HeadlessRun {
+  /** The CLI's arguments (without the binary): the claude-code adapter's. */
+  args: string[];
   stdout: string[];
   stderr: string[];
   exit: AgentExit;
@@ -115,17 +120,6 @@ export function headlessEnv(opts: HeadlessRunOptions): Record<string, string> {
   };
 }
 
-/**
- * The argv of a headless run, without the binary: the claude-code adapter's, so fixtures
- * show what a worker sees. Not `--dangerously-skip-permissions`: refused as root.
- */
-export function headlessArgs(model?: string): string[] {
-  const args = ['-p', '--output-format', 'stream-json', '--verbose'];
-  args.push('--permission-mode', 'acceptEdits', '--no-session-persistence');
-  if (model) args.push('--model', model);
-  return args;
-}
-
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
@@ -133,7 +127,9 @@ function lines(text: string): string[] {
 /** Runs the pinned CLI the way a headless worker would: prompt on stdin, cwd = checkout. */
 export function runClaudeHeadless(opts: HeadlessRunOptions): Promise<HeadlessRun> {
   const started = Date.now();
-  const child = spawn(CLAUDE_BIN, headlessArgs(opts.model), {
+  // The adapter's own arguments, so fixtures and model-server tests see what a worker runs.
+  const args = claudeCodeArgs({ model: opts.model });
+  const child = spawn(CLAUDE_BIN, args, {
     cwd: opts.checkout,
     env: headlessEnv(opts),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -157,6 +153,7 @@ export function runClaudeHeadless(opts: HeadlessRunOptions): Promise<HeadlessRun
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
+        args,
         stdout: lines(stdout),
         stderr: lines(stderr),
         exit: { code, signal },
@@ -176,7 +173,7 @@ interface FixtureCase {
   killAfterMs?: number;
 }
 
-/** A conversation touching every kind of event: thinking, read, command, denial, error. */
+/** A conversation touching every kind of event: thinking, read, denial, command, error. */
 const mixedToolsScript: ModelScript = (request) => {
   if (!request.tools?.length) return { type: 'text', text: 'OK.' };
   const cwd = workingDirectory(request) ?? '/';
@@ -187,8 +184,12 @@ const mixedToolsScript: ModelScript = (request) => {
       name: 'Read',
       input: { file_path: join(cwd, 'README.md') },
     },
-    // Not a read-only command: in acceptEdits mode with no one to ask, the CLI denies it.
-    { name: 'Bash', input: { command: 'curl -s http://127.0.0.1:9/', description: 'Probe' } },
+    // acceptEdits covers edits inside the working directory only; with no one to ask, the
+    // CLI denies this one. (Commands are allowed: the adapter passes --allowedTools Bash.)
+    {
+      name: 'Write',
+      input: { file_path: join(dirname(cwd), 'outside.txt'), content: 'not allowed\n' },
+    },
     { name: 'Bash', input: { command: 'ls', description: 'List files' } },
     // Reading a file that does not exist fails as a tool error.
     { name: 'Read', input: { file_path: join(cwd, 'missing.txt') } },
@@ -270,6 +271,8 @@ async function record(name: string, c: FixtureCase): Promise<void> {
     ];
     const end = parser.end(result.exit);
     const expected = {
+      // Recorded so a test can tell when the adapter's arguments moved on from the fixtures.
+      args: result.args,
       exit: result.exit,
       stderr,
       events: [...events, ...end.events],

@@ -69,12 +69,31 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** The minimal host environment a test gives the CLI, plus its own variables. */
+let agentUsers = 0;
+
+/**
+ * A uid:gid for one job's agent, unique among the jobs tests run at the same time: the
+ * worker stops every process of its agent user, so concurrent jobs must not share one.
+ * Only a root worker switches users; elsewhere the variable stays unset (same-user mode).
+ */
+export function uniqueAgentUser(): Record<string, string> {
+  if (process.getuid?.() !== 0) return {};
+  const pool = Number(process.env.VITEST_POOL_ID ?? '1') % 40;
+  const uid = 62000 + pool * 50 + (agentUsers++ % 50);
+  return { VIBERATOR_AGENT_USER: `${uid}:${uid}` };
+}
+
+/**
+ * The minimal host environment a test gives the CLI, plus its own variables. Each call gets
+ * its own agent user (see {@link uniqueAgentUser}); `VIBERATOR_AGENT_USER: ''` in `extra`
+ * asks for the worker's default.
+ */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     LANG: 'C.UTF-8',
+    ...uniqueAgentUser(),
     ...extra,
   };
 }

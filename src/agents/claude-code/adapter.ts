@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
+import { claudeCodeArgs } from './command-args.js';
 import { createClaudeCodeParser } from './parser.js';
 
 /**
@@ -36,20 +37,7 @@ export const claudeCodeAdapter: AgentAdapter = {
   },
 
   command(ctx: AgentContext) {
-    // No session on disk: a job is never resumed, and the transcript would keep what the model said.
-    const args = [
-      '-p',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--permission-mode',
-      'acceptEdits',
-      // The mode accepts edits; commands (tests, builds, git) need their own allowance.
-      '--allowedTools',
-      'Bash',
-      '--no-session-persistence',
-    ];
-    if (ctx.model) args.push('--model', ctx.model);
+    const args = claudeCodeArgs({ model: ctx.model });
     const env: Record<string, string> = {
       ...ctx.baseEnv,
       CLAUDE_CONFIG_DIR: ctx.configDir,

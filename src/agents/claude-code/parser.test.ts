@@ -2,8 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import type { AgentContext } from '../adapter.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentExit } from '../types.js';
+import { claudeCodeAdapter } from './adapter.js';
+import { claudeCodeArgs } from './command-args.js';
 import { claudeToolKind, createClaudeCodeParser } from './parser.js';
 
 /**
@@ -63,6 +66,21 @@ describe('Claude Code parser: golden fixtures', () => {
     expect(actual.events).toEqual(expected.events);
     expect(actual.outcome).toEqual(expected.outcome);
   });
+
+  // The recorder writes the arguments it ran the CLI with; a fixture recorded with other
+  // flags than the adapter's (say, without --allowedTools Bash) shows other behaviour.
+  it.each(cases.filter((name) => name !== 'garbage-lines'))(
+    '%s was recorded with the arguments the adapter runs the CLI with',
+    (name) => {
+      const expected = JSON.parse(readFileSync(`${FIXTURES}${name}.expected.json`, 'utf8')) as {
+        args?: string[];
+      };
+      const ctx = { binary: 'claude', checkoutDir: '/w', configDir: '/w/c', baseEnv: {} };
+      const adapterArgs = claudeCodeAdapter.command(ctx as unknown as AgentContext).args;
+      expect(expected.args).toEqual(adapterArgs);
+      expect(adapterArgs).toEqual(claudeCodeArgs());
+    },
+  );
 
   it('reads the two writes, the answer and the cost of a real run', () => {
     const stdout = readFileSync(`${FIXTURES}write-two-files.jsonl`, 'utf8').split('\n');

@@ -1,4 +1,6 @@
 import { WorkerError } from '../../errors.js';
+import type { GitHubClientOptions } from './client.js';
+import { DEFAULT_GITHUB_TIMEOUT_MS, GITHUB_RETRY_POLICY, GitHubRequestAborted } from './limits.js';
 
 export interface PullRequestSpec {
   apiUrl: string;
@@ -10,6 +12,12 @@ export interface PullRequestSpec {
   title: string;
   body: string;
   userAgent: string;
+  /** Limit of each attempt of each request, in ms. Default 30 s. */
+  timeoutMs?: number;
+  /** The job's signal (SIGTERM): ends the call at once with `cancelled`. */
+  signal?: AbortSignal;
+  onRateLimitWait?: GitHubClientOptions['onRateLimitWait'];
+  log?: GitHubClientOptions['log'];
 }
 
 export interface OpenedPullRequest {
@@ -21,7 +29,10 @@ export interface OpenedPullRequest {
 interface GitHubHttpError {
   status: number;
   message: string;
+  /** Octokit's request options; plugin-retry counts the retries in `request.retryCount`. */
+  request?: { request?: { retryCount?: number } };
   response?: {
+    headers?: Record<string, string | undefined>;
     data?: {
       message?: string;
       errors?: Array<{ message?: string; code?: string; field?: string }>;
@@ -29,31 +40,48 @@ interface GitHubHttpError {
   };
 }
 
-let octokitModule: Promise<typeof import('@octokit/rest')> | undefined;
+let clientModule: Promise<typeof import('./client.js')> | undefined;
 
 /**
- * Starts loading Octokit without waiting: jobs that will open a pull request call this when
- * the agent starts, so the module is ready when it is needed and jobs that never open one
- * never pay for it.
+ * Starts loading Octokit and its plugins without waiting: jobs that will open a pull request
+ * call this when the agent starts, so the module is ready when it is needed and jobs that
+ * never open one never pay for it.
  */
 export function preloadGitHubClient(): void {
-  octokitModule ??= import('@octokit/rest');
-  octokitModule.catch(() => {});
+  clientModule ??= import('./client.js');
+  clientModule.catch(() => {});
 }
 
 /**
  * Opens the pull request, or returns the open one for the same head (a retried job).
- * GitHub Enterprise works through `apiUrl`.
+ * GitHub Enterprise works through `apiUrl`. Every request is limited to `timeoutMs` per
+ * attempt; 5xx answers and rate limits are retried a bounded number of times (client.ts);
+ * aborting `signal` ends the call at once with `cancelled`.
  */
 export async function openPullRequest(spec: PullRequestSpec): Promise<OpenedPullRequest> {
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_GITHUB_TIMEOUT_MS;
+  if (spec.signal?.aborted) throw cancelled(spec);
+  const work = openOrReuse(spec, timeoutMs);
+  // A retry's pause is the plugin's own timer, which no signal reaches: do not wait for it.
+  work.catch(() => {});
+  try {
+    return await untilAborted(work, spec.signal);
+  } catch (error) {
+    throw prError(error, spec, timeoutMs);
+  }
+}
+
+async function openOrReuse(spec: PullRequestSpec, timeoutMs: number): Promise<OpenedPullRequest> {
   preloadGitHubClient();
-  const { Octokit } = await (octokitModule as Promise<typeof import('@octokit/rest')>);
-  const octokit = new Octokit({
-    auth: spec.token,
-    baseUrl: spec.apiUrl,
+  const { createGitHubClient } = await (clientModule as Promise<typeof import('./client.js')>);
+  const octokit = createGitHubClient({
+    apiUrl: spec.apiUrl,
+    token: spec.token,
     userAgent: spec.userAgent,
-    request: { retries: 0 },
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    timeoutMs,
+    signal: spec.signal,
+    onRateLimitWait: spec.onRateLimitWait,
+    log: spec.log,
   });
   const findOpen = async (): Promise<OpenedPullRequest | undefined> => {
     const { data } = await octokit.rest.pulls.list({
@@ -66,30 +94,39 @@ export async function openPullRequest(spec: PullRequestSpec): Promise<OpenedPull
     const open = data[0];
     return open ? { url: open.html_url, number: open.number, reused: true } : undefined;
   };
+  const existing = await findOpen();
+  if (existing) return existing;
   try {
-    const existing = await findOpen();
-    if (existing) return existing;
-    try {
-      const { data } = await octokit.rest.pulls.create({
-        owner: spec.owner,
-        repo: spec.repo,
-        head: spec.head,
-        base: spec.base,
-        title: spec.title,
-        body: spec.body,
-      });
-      return { url: data.html_url, number: data.number, reused: false };
-    } catch (error) {
-      // Another attempt opened it between our look-up and create.
-      if (/already exists/i.test(githubMessage(error as GitHubHttpError))) {
-        const raced = await findOpen();
-        if (raced) return raced;
-      }
-      throw error;
-    }
+    const { data } = await octokit.rest.pulls.create({
+      owner: spec.owner,
+      repo: spec.repo,
+      head: spec.head,
+      base: spec.base,
+      title: spec.title,
+      body: spec.body,
+    });
+    return { url: data.html_url, number: data.number, reused: false };
   } catch (error) {
-    throw prError(error, spec);
+    // Another attempt opened it between our look-up and create; or a create that timed out
+    // on our side was carried out by GitHub and retried by plugin-retry.
+    if (/already exists/i.test(githubMessage(error as GitHubHttpError))) {
+      const raced = await findOpen();
+      if (raced) return raced;
+    }
+    throw error;
   }
+}
+
+/** `work`, or a `cancelled` rejection as soon as `signal` is aborted, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(new GitHubRequestAborted('cancelled', { method: '', path: '', timeoutMs: 0 }));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** GitHub's own words: its message and each validation error's message or code. */
@@ -102,16 +139,44 @@ function githubMessage(error: GitHubHttpError): string {
   return details.length > 0 ? `${main}: ${details.join('; ')}` : main;
 }
 
-function prError(error: unknown, spec: PullRequestSpec): WorkerError {
-  const httpError = error as GitHubHttpError;
-  if (typeof httpError?.status !== 'number') {
+function cancelled(spec: PullRequestSpec, cause?: unknown): WorkerError {
+  return new WorkerError(
+    'cancelled',
+    `the worker was asked to stop (SIGTERM) while opening the pull request; the branch ${spec.head} was pushed`,
+    { step: 'opening_pr', cause },
+  );
+}
+
+function prError(error: unknown, spec: PullRequestSpec, timeoutMs: number): WorkerError {
+  if (spec.signal?.aborted) return cancelled(spec, error);
+  if (error instanceof GitHubRequestAborted) {
+    if (error.kind === 'cancelled') return cancelled(spec, error);
     return new WorkerError(
       'pr_failed',
-      `pull request failed: could not reach GitHub at ${spec.apiUrl}: ${(error as Error).message}`,
+      `pull request failed: the GitHub API at ${spec.apiUrl} did not answer within ${seconds(timeoutMs)} s (${error.target.method} ${error.target.path}; VIBERATOR_HTTP_TIMEOUT sets the limit)`,
+      { retryable: true, cause: error },
+    );
+  }
+  const httpError = error as GitHubHttpError;
+  const retries = httpError?.request?.request?.retryCount ?? 0;
+  const attempts = retries > 0 ? ` (after ${retries + 1} attempts)` : '';
+  if (typeof httpError?.status !== 'number' || !httpError.response) {
+    // No answer at all: Octokit reports a network error as a RequestError without a response.
+    return new WorkerError(
+      'pr_failed',
+      `pull request failed: could not reach GitHub at ${spec.apiUrl}: ${(error as Error).message}${attempts}`,
       { retryable: true, cause: error },
     );
   }
   const status = httpError.status;
+  const limited = rateLimit(httpError);
+  if (limited) {
+    return new WorkerError(
+      'pr_failed',
+      `pull request failed: GitHub answered ${status}: ${githubMessage(httpError)} (${limited}; a job waits at most ${GITHUB_RETRY_POLICY.maxRateLimitWaitSeconds} s for a rate limit)${attempts}`,
+      { retryable: true, cause: error },
+    );
+  }
   const hint =
     status === 401
       ? ' (check the GITHUB_TOKEN secret)'
@@ -120,7 +185,31 @@ function prError(error: unknown, spec: PullRequestSpec): WorkerError {
         : '';
   return new WorkerError(
     'pr_failed',
-    `pull request failed: GitHub answered ${status}: ${githubMessage(httpError)}${hint}`,
+    `pull request failed: GitHub answered ${status}: ${githubMessage(httpError)}${hint}${attempts}`,
     { retryable: status >= 500, cause: error },
   );
+}
+
+/**
+ * Whether an answer is one of GitHub's rate limits, and when it lifts: a 429, or a 403 that
+ * says so (the primary limit: `x-ratelimit-remaining: 0`; the secondary: its message).
+ */
+function rateLimit(error: GitHubHttpError): string | undefined {
+  const headers = error.response?.headers ?? {};
+  const primary = headers['x-ratelimit-remaining'] === '0';
+  const secondary = /secondary rate limit/i.test(githubMessage(error));
+  if (!(error.status === 429 || (error.status === 403 && (primary || secondary)))) return undefined;
+  const kind = secondary ? 'secondary rate limit' : 'rate limit';
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return `${kind}, retry after ${retryAfter} s`;
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (primary && Number.isFinite(reset) && reset > 0) {
+    const inSeconds = Math.max(0, Math.ceil(reset - Date.now() / 1000));
+    return `${kind} until ${new Date(reset * 1000).toISOString()}, in ${inSeconds} s`;
+  }
+  return kind;
+}
+
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }

@@ -54,8 +54,25 @@ export interface PullRecord {
   closed_at: string | null;
 }
 
-/** Routes {@link GitHubStandIn.failNext} can break. */
+/** Routes {@link GitHubStandIn.failNext} and {@link GitHubStandIn.fault} can break. */
 export type FailableRoute = 'create_pull' | 'list_pulls';
+
+/**
+ * What a scripted fault does to a request on its route: answer with `status`, GitHub's error
+ * body (`message`, `errors`) and extra `headers` (a function is called when the answer is
+ * sent, for headers that depend on the time such as `x-ratelimit-reset`); or `'hang'`: read
+ * the request and never answer (the connection stays open until the client gives up or the
+ * stand-in closes).
+ */
+export type Fault =
+  | {
+      status: number;
+      message: string;
+      errors?: unknown[];
+      documentationUrl?: string;
+      headers?: Record<string, string> | (() => Record<string, string>);
+    }
+  | 'hang';
 
 /** A running stand-in returned by {@link startGitHubStandIn}. */
 export interface GitHubStandIn {
@@ -65,10 +82,21 @@ export interface GitHubStandIn {
   apiUrl: string;
   /** Every pull request created, across repositories, in creation order. */
   pulls: PullRecord[];
-  /** Every request received; `path` is the request target as sent, `body` the parsed JSON. */
-  requests: Array<{ method: string; path: string; body: unknown }>;
+  /**
+   * Every request received; `path` is the request target as sent, `body` the parsed JSON,
+   * `at` when it arrived (`Date.now()`).
+   */
+  requests: Array<{ method: string; path: string; body: unknown; at: number }>;
   /** Makes the next request on `route` fail with `status` and GitHub's error body shape. */
   failNext(route: FailableRoute, status: number, message: string, errors?: unknown[]): void;
+  /**
+   * Queues `fault` for the next `times` requests on `route` (default 1), after any faults
+   * already queued there; `'always'` keeps it until {@link GitHubStandIn.clearFaults}.
+   * Requests with a bad token are still answered 401 first, as on GitHub.
+   */
+  fault(route: FailableRoute, fault: Fault, times?: number | 'always'): void;
+  /** Drops every queued fault: the routes answer normally again. */
+  clearFaults(): void;
   /** Stops listening and drops keep-alive connections. */
   close(): Promise<void>;
 }
@@ -76,6 +104,47 @@ export interface GitHubStandIn {
 interface Reply {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
+}
+
+const DOCS_RATE_LIMITS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+
+/**
+ * GitHub's answer when the token's primary rate limit is used up: 403 (or 429) with
+ * `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, the epoch second it lifts, here
+ * `resetInSeconds` after the answer is sent.
+ */
+export function primaryRateLimit(opts: { resetInSeconds: number; status?: 403 | 429 }): Fault {
+  return {
+    status: opts.status ?? 403,
+    message: 'API rate limit exceeded for user ID 4242.',
+    documentationUrl: DOCS_RATE_LIMITS,
+    headers: () => ({
+      'X-RateLimit-Limit': '5000',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Used': '5000',
+      'X-RateLimit-Reset': String(Math.floor(Date.now() / 1000) + opts.resetInSeconds),
+      'X-RateLimit-Resource': 'core',
+    }),
+  };
+}
+
+/**
+ * GitHub's answer to too many requests in a short time (a secondary rate limit): 403 (or 429)
+ * saying so, with `retry-after` in seconds when given.
+ */
+export function secondaryRateLimit(opts: {
+  retryAfterSeconds?: number;
+  status?: 403 | 429;
+}): Fault {
+  return {
+    status: opts.status ?? 403,
+    message:
+      'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+    documentationUrl: `${DOCS_RATE_LIMITS}#about-secondary-rate-limits`,
+    headers:
+      opts.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(opts.retryAfterSeconds) },
+  };
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -130,6 +199,7 @@ function send(res: ServerResponse, reply: Reply): void {
     'X-GitHub-Media-Type': 'github.v3; format=json',
     // Octokit puts this id in its logs and errors, as support would ask for it on GitHub.
     'X-GitHub-Request-Id': `STAND-IN:${requestCounter.toString(16).toUpperCase()}`,
+    ...reply.headers,
   });
   res.end(payload);
 }
@@ -150,7 +220,10 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   const login = opts.login ?? 'viberator-bot';
   const pulls: PullRecord[] = [];
   const requests: GitHubStandIn['requests'] = [];
-  const failures: Record<FailableRoute, Reply[]> = { create_pull: [], list_pulls: [] };
+  const faults: Record<FailableRoute, Array<{ fault: Fault; left: number }>> = {
+    create_pull: [],
+    list_pulls: [],
+  };
   const nextNumber = new Map<string, number>();
   let baseUrl = '';
   let apiUrl = '';
@@ -172,7 +245,20 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       : { owner: head.slice(0, colon), ref: head.slice(colon + 1) };
   };
 
-  const takeFailure = (route: FailableRoute): Reply | undefined => failures[route].shift();
+  /** The fault for this request on `route`, if one is queued; uses up one of its times. */
+  const takeFault = (route: FailableRoute): Fault | undefined => {
+    const next = faults[route][0];
+    if (!next) return undefined;
+    next.left -= 1;
+    if (next.left <= 0) faults[route].shift();
+    return next.fault;
+  };
+
+  /** Which failable route a request is on, if any. */
+  const failableRoute = (method: string, path: string): FailableRoute | undefined => {
+    if (!/^\/repos\/[^/]+\/[^/]+\/pulls\/?$/.test(path)) return undefined;
+    return method === 'GET' ? 'list_pulls' : method === 'POST' ? 'create_pull' : undefined;
+  };
 
   const getRepo = (owner: string, repo: string): Reply => ({
     status: 200,
@@ -190,8 +276,6 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   });
 
   const listPulls = (owner: string, repo: string, query: URLSearchParams): Reply => {
-    const failure = takeFailure('list_pulls');
-    if (failure) return failure;
     const state = query.get('state') ?? 'open';
     const head = query.get('head');
     const base = query.get('base');
@@ -214,8 +298,6 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   };
 
   const createPull = async (owner: string, repo: string, body: unknown): Promise<Reply> => {
-    const failure = takeFailure('create_pull');
-    if (failure) return failure;
     const input = (body ?? {}) as Record<string, unknown>;
     const title = asString(input.title);
     const headInput = asString(input.head);
@@ -345,7 +427,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
     const parsed = await readJson(req);
-    requests.push({ method, path: target, body: parsed.value });
+    requests.push({ method, path: target, body: parsed.value, at: Date.now() });
     // Credentials are checked before routing, so a bad token is 401 everywhere, as on GitHub.
     if (!authorized(req.headers.authorization, opts.token)) {
       send(res, { status: 401, body: errorBody(401, 'Bad credentials') });
@@ -361,12 +443,19 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       send(res, notFound);
       return;
     }
-    const reply = await route(
-      method,
-      url.pathname.slice(prefix.length),
-      url.searchParams,
-      parsed.value,
-    );
+    const path = url.pathname.slice(prefix.length);
+    const failable = failableRoute(method, path);
+    const fault = failable && takeFault(failable);
+    if (fault === 'hang') return; // read, never answered
+    if (fault) {
+      send(res, {
+        status: fault.status,
+        body: errorBody(fault.status, fault.message, fault.errors, fault.documentationUrl),
+        headers: typeof fault.headers === 'function' ? fault.headers() : fault.headers,
+      });
+      return;
+    }
+    const reply = await route(method, path, url.searchParams, parsed.value);
     send(res, reply ?? notFound);
   };
 
@@ -397,7 +486,17 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
     pulls,
     requests,
     failNext: (failRoute, status, message, errors) => {
-      failures[failRoute].push({ status, body: errorBody(status, message, errors) });
+      faults[failRoute].push({ fault: { status, message, errors }, left: 1 });
+    },
+    fault: (failRoute, fault, times = 1) => {
+      faults[failRoute].push({
+        fault,
+        left: times === 'always' ? Number.POSITIVE_INFINITY : times,
+      });
+    },
+    clearFaults: () => {
+      faults.create_pull.length = 0;
+      faults.list_pulls.length = 0;
     },
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,106 @@
+import { copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HOST_NETWORK_VARIABLES, pickHostVariables } from '../config/host-variables.js';
+import { WorkerError } from '../errors.js';
+import type { AgentIdentity } from '../isolation/agent-identity.js';
+import { asAgent } from '../isolation/run-as-agent.js';
+import { CommandStoppedError, runCommand } from '../process/run-command.js';
+import { stoppedGitError } from './git-runner.js';
+import type { GitSetup } from './repository.js';
+
+/**
+ * Run as the agent user, before the agent starts and with nothing of the agent's in play:
+ * writes the files of HEAD into the checkout (so they are the agent's own) and gives the
+ * checkout a git dir of its own that borrows the worker's objects (alternates). The agent can
+ * then run git status, diff, log and even commit, while the worker's git dir stays
+ * read-only to it. The index written beside the files is handed to the worker ($4) so its
+ * later `git add` does not rehash every file.
+ *
+ * $1 checkout, $2 worker git dir, $3 work branch, $4 index handoff, $5 base commit,
+ * $6 author name, $7 author email.
+ */
+const SCRIPT = `set -e
+cd "$1" 2>/dev/null || { echo "viberator: the agent user cannot enter $1: every directory above VIBERATOR_WORK_ROOT must be searchable by it" >&2; exit 97; }
+GIT_INDEX_FILE="$4" git --git-dir="$2" --work-tree="$1" read-tree --reset -u HEAD
+git init --quiet --template= .
+mkdir -p .git/objects/info .git/refs/heads
+printf '%s\\n' "$2/objects" > .git/objects/info/alternates
+cp "$4" .git/index
+if [ -f "$2/shallow" ]; then cp "$2/shallow" .git/shallow; fi
+git update-ref "refs/heads/$3" "$5"
+git symbolic-ref HEAD "refs/heads/$3"
+git config user.name "$6"
+git config user.email "$7"
+`;
+
+/**
+ * Fills the agent's checkout from the worker's clone, as the agent user, and adopts the
+ * index it wrote. A failure is `clone_failed` (not retryable when the agent user cannot
+ * reach the workspace: that is the host's setup).
+ */
+export async function checkOutForAgent(
+  setup: GitSetup,
+  identity: AgentIdentity,
+  opts: { workBranch: string; baseSha: string; agentTmp: string },
+): Promise<void> {
+  const handoff = join(opts.agentTmp, '.viberator-index');
+  const env: Record<string, string> = {
+    ...pickHostVariables(setup.hostEnv, HOST_NETWORK_VARIABLES),
+    HOME: opts.agentTmp,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    // The worker's git dir is not the agent's: reading it needs safe.directory.
+    GIT_CONFIG_COUNT: '3',
+    GIT_CONFIG_KEY_0: 'safe.directory',
+    GIT_CONFIG_VALUE_0: '*',
+    GIT_CONFIG_KEY_1: 'core.hooksPath',
+    GIT_CONFIG_VALUE_1: '/dev/null',
+    GIT_CONFIG_KEY_2: 'core.fsmonitor',
+    GIT_CONFIG_VALUE_2: 'false',
+  };
+  const spec = await asAgent(
+    identity,
+    {
+      file: '/bin/sh',
+      args: [
+        '-c',
+        SCRIPT,
+        'sh',
+        setup.workTree,
+        setup.gitDir,
+        opts.workBranch,
+        handoff,
+        opts.baseSha,
+        setup.author.name,
+        setup.author.email,
+      ],
+      cwd: opts.agentTmp,
+      env,
+    },
+    opts.agentTmp,
+  );
+  let outcome: Awaited<ReturnType<typeof runCommand>>;
+  try {
+    outcome = await runCommand(spec, {
+      timeoutMs: setup.limits.localMs,
+      signal: setup.signal,
+      name: 'the checkout',
+    });
+  } catch (error) {
+    if (error instanceof CommandStoppedError)
+      throw stoppedGitError(error, 'clone_failed', 'checkout');
+    throw error;
+  }
+  if (outcome.exitCode !== 0) {
+    const text = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
+    throw new WorkerError('clone_failed', `checkout as the agent user failed: ${text}`, {
+      retryable: outcome.exitCode !== 97 && !/sudo:/.test(text),
+    });
+  }
+  // Written by git with the worker's settings before the agent ran: trusted, and copied so
+  // the agent cannot change the worker's copy later.
+  await copyFile(handoff, join(setup.gitDir, 'index'));
+  await rm(handoff, { force: true });
+}

@@ -1,0 +1,87 @@
+import { execa } from 'execa';
+import type { CommandSpec } from './run-process.js';
+
+/** How a short command ended. */
+export interface CommandOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A command that did not end by itself: the limit or the worker's stop ended it. */
+export class CommandStoppedError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'aborted',
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      reason === 'timeout'
+        ? `${command} did not finish within ${Math.round(timeoutMs / 1000)} s`
+        : `${command} was stopped: the worker was asked to stop`,
+    );
+    this.name = 'CommandStoppedError';
+  }
+}
+
+/**
+ * Runs a short command (git, a helper script) to the end and collects its output. Every run
+ * is bounded: at `timeoutMs`, or when `signal` aborts, its process group gets SIGTERM and
+ * then SIGKILL, and {@link CommandStoppedError} is thrown. A non-zero exit is returned, not
+ * thrown; a command that cannot start throws the spawn error.
+ */
+export async function runCommand(
+  spec: CommandSpec,
+  opts: { timeoutMs: number; signal?: AbortSignal; name?: string },
+): Promise<CommandOutcome> {
+  const name = opts.name ?? spec.file;
+  if (opts.signal?.aborted) throw new CommandStoppedError('aborted', name, opts.timeoutMs);
+  const child = execa(spec.file, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: false,
+    input: spec.stdin ?? '',
+    // Its own process group, so a stop reaches git's helpers (git-remote-https) too.
+    detached: true,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: 'utf8',
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+  });
+  let stopped: 'timeout' | 'aborted' | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: 'timeout' | 'aborted') => {
+    if (stopped) return;
+    stopped = reason;
+    signalGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 2000);
+  };
+  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  const onAbort = () => stop('aborted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const result = await child;
+    if (stopped) throw new CommandStoppedError(stopped, name, opts.timeoutMs);
+    if (result.exitCode === undefined) {
+      throw (result.cause as Error | undefined) ?? new Error(`${name} could not be started`);
+    }
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    signalGroup(child.pid, 'SIGKILL');
+    await spec.cleanup?.().catch(() => {});
+  }
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
