@@ -48,6 +48,8 @@ export class WorkerError extends Error {
   readonly code: FailureCode;
   readonly retryable: boolean;
   readonly step: Step;
+  /** Whether the step was named where the error was made (else the step it happens in). */
+  readonly stepGiven: boolean;
 
   constructor(
     code: FailureCode,
@@ -59,6 +61,7 @@ export class WorkerError extends Error {
     this.code = code;
     this.retryable = opts.retryable ?? DEFAULTS[code].retryable;
     this.step = opts.step ?? DEFAULTS[code].step;
+    this.stepGiven = opts.step !== undefined;
   }
 
   toFailure(): Failure {
@@ -68,7 +71,11 @@ export class WorkerError extends Error {
 
 /** Any thrown value as a Failure; unknown errors become `internal_error` in the given step. */
 export function toFailure(error: unknown, step: Step): Failure {
-  if (error instanceof WorkerError) return error.toFailure();
+  if (error instanceof WorkerError) {
+    // `cancelled` and `internal_error` happen in any step: the one that was running.
+    const anyStep = error.code === 'cancelled' || error.code === 'internal_error';
+    return anyStep && !error.stepGiven ? { ...error.toFailure(), step } : error.toFailure();
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'internal_error', message: `unexpected error: ${message}`, retryable: true, step };
 }

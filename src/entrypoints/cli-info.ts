@@ -4,6 +4,11 @@ import { AGENT_CATALOG } from '../agents/catalog.js';
 import { binEnvSuffix, locateAgentBinary, whichOnPath } from '../agents/locate-binary.js';
 import { adapterFor } from '../agents/registry.js';
 import { AGENT_SLUGS } from '../agents/types.js';
+import {
+  currentHost,
+  describeIdentity,
+  resolveAgentIdentity,
+} from '../isolation/agent-identity.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +21,16 @@ async function versionOf(file: string, args = ['--version']): Promise<string> {
     return (stdout || stderr).trim().split('\n')[0] ?? '';
   } catch (error) {
     return `unknown (${(error as Error).message.split('\n')[0]})`;
+  }
+}
+
+/** Which isolation mode applies on this host (runtime.md, "The agent is untrusted"). */
+async function isolationLine(env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const host = currentHost(env.VIBERATOR_AGENT_USER || undefined, env.PATH ?? '');
+    return `isolation: ${describeIdentity(await resolveAgentIdentity(host))}`;
+  } catch (error) {
+    return `isolation: not usable: ${(error as Error).message}`;
   }
 }
 
@@ -57,6 +72,7 @@ export async function runDoctor(
     const support = adapter ? '' : ' [adapter not in this version]';
     out.write(`${slug}: ${found}; needs ${keys.join(' or ')}${support}\n`);
   }
+  out.write(`${await isolationLine(env)}\n`);
   const git = await whichOnPath('git', env.PATH);
   if (!git) problems += 1;
   out.write(`git: ${git ? await versionOf(git) : 'not found: install git'}\n`);

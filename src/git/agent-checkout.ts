@@ -95,8 +95,13 @@ export async function checkOutForAgent(
   }
   if (outcome.exitCode !== 0) {
     const text = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
-    throw new WorkerError('clone_failed', `checkout as the agent user failed: ${text}`, {
-      retryable: outcome.exitCode !== 97 && !/sudo:/.test(text),
+    // The host's setup, not the repository: a retry on the same host fails the same way.
+    const setupProblem = outcome.exitCode === 97 || /sudo:|Permission denied/.test(text);
+    const hint = setupProblem
+      ? `; the agent user (${identity.label}) must be able to pass through every directory above VIBERATOR_WORK_ROOT`
+      : '';
+    throw new WorkerError('clone_failed', `checkout as the agent user failed: ${text}${hint}`, {
+      retryable: !setupProblem,
     });
   }
   // Written by git with the worker's settings before the agent ran: trusted, and copied so

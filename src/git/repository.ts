@@ -60,6 +60,13 @@ export function gitFailure(
   cause: unknown,
 ): WorkerError {
   if (cause instanceof CommandStoppedError) return stoppedGitError(cause, code, action);
+  if (/Operation too slow|Operation timed out|Connection timed out/i.test(text)) {
+    return new WorkerError(
+      code,
+      `${action} failed: the git server stopped sending or answering (${gitHeadline(text)}); it is given VIBERATOR_GIT_STALL_TIMEOUT seconds without progress — retry later`,
+      { retryable: true, cause },
+    );
+  }
   const problem = authProblemOf(text);
   const detail = problem ? credentialAdvice(problem, action) : gitHeadline(text);
   return new WorkerError(code, `${action} failed: ${detail}`, { retryable: !problem, cause });

@@ -96,6 +96,7 @@ async function resolveAsRoot(
       `VIBERATOR_AGENT_USER=${wanted} is root (uid or gid 0): the agent never runs as root; name an unprivileged user`,
     );
   }
+  refuseShared(wanted, uid);
   return {
     mode: 'root',
     uid,
@@ -118,6 +119,7 @@ async function resolveThroughSudo(wanted: string, host: IdentityHost): Promise<A
   if (uid === 0 || gid === 0) {
     throw setupError(`VIBERATOR_AGENT_USER=${wanted} is root: the agent never runs as root`);
   }
+  refuseShared(wanted, uid);
   if (uid === host.uid) {
     throw setupError(
       `VIBERATOR_AGENT_USER=${wanted} is the worker's own user: unset it for same-user mode, or name a separate agent user`,
@@ -161,6 +163,17 @@ async function accountOf(
     return { name, uid: Number(uid), gid: Number(gid) };
   } catch {
     return undefined; // exit 2: no such entry
+  }
+}
+
+/** `nobody` is shared by other programs, and the worker stops every process of its agent user. */
+const SHARED_UID = 65534;
+
+function refuseShared(wanted: string, uid: number): void {
+  if (uid === SHARED_UID) {
+    throw setupError(
+      `VIBERATOR_AGENT_USER=${wanted} is nobody (uid ${SHARED_UID}), which other programs share; the worker stops every process of its agent user, so give the agent a user of its own`,
+    );
   }
 }
 

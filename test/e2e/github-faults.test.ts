@@ -172,6 +172,28 @@ describe('opening the pull request when GitHub misbehaves', () => {
     expect(prRequests(branch)).toHaveLength(1);
   });
 
+  it('SIGTERM between 5xx retries: cancelled, exit 1, no further request', async () => {
+    const { body, branch } = job();
+    world.github.fault('create_pull', { status: 503, message: 'Service Unavailable' }, 'always');
+    let pid = 0;
+    const pending = run(body, {}, (p) => {
+      pid = p;
+    });
+    const deadline = Date.now() + 50_000;
+    while (!prRequests(branch).some((r) => r.method === 'POST')) {
+      if (Date.now() > deadline) throw new Error('the job never tried to create the pull request');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const signalled = Date.now();
+    process.kill(pid, 'SIGTERM');
+    const result = await pending;
+    // The pause after the first failure is plugin-retry's 1 s; the process outlives it at most.
+    expect(Date.now() - signalled).toBeLessThan(4000);
+    expect(result.code).toBe(1);
+    expect(result.result?.failure).toMatchObject({ code: 'cancelled', step: 'opening_pr' });
+    expect(prRequests(branch).map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
   it('SIGTERM during a rate-limit wait: cancelled at once, no wait for the limit', async () => {
     const { body, branch } = job();
     world.github.fault('list_pulls', primaryRateLimit({ resetInSeconds: 45 }));

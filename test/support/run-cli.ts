@@ -24,10 +24,13 @@ export function runCli(
     stdin?: string;
     onSpawn?: (pid: number) => void;
     timeoutMs?: number;
+    /** A command that starts the CLI for the test (e.g. setpriv as another user). */
+    prefix?: string[];
   },
 ): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const [file, ...pre] = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+    const child = spawn(file ?? process.execPath, pre, {
       env: opts.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -61,6 +61,13 @@ async function failure(promise: Promise<unknown>): Promise<WorkerError> {
 }
 
 describe('openPullRequest: retries', () => {
+  it('reuses the open pull request of the same head (a retried job)', async () => {
+    const first = spec();
+    const opened = await openPullRequest(first);
+    const again = await openPullRequest({ ...first, title: 'another title' });
+    expect(again).toEqual({ url: opened.url, number: opened.number, reused: true });
+  });
+
   it('retries a 502 twice with backoff, then opens the pull request', async () => {
     const start = gh.requests.length;
     gh.fault('create_pull', { status: 502, message: 'Bad Gateway' }, 2);
@@ -72,6 +79,26 @@ describe('openPullRequest: retries', () => {
     const [first, second] = gaps(posts);
     expect(first).toBeGreaterThanOrEqual(900);
     expect(second).toBeGreaterThanOrEqual(3900);
+  });
+
+  it('a 403 that is not a rate limit: asked once, not retryable, names the token', async () => {
+    const start = gh.requests.length;
+    gh.fault('create_pull', { status: 403, message: 'Resource not accessible by integration' });
+    const error = await failure(openPullRequest(spec()));
+    expect(error.toFailure()).toMatchObject({ code: 'pr_failed', retryable: false });
+    expect(error.message).toMatch(
+      /GitHub answered 403: Resource not accessible by integration \(check that the GITHUB_TOKEN secret's token may open pull requests on acme\/app\)$/,
+    );
+    expect(requestsSince(start).map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
+  it('a bare 429 without rate-limit headers: asked once, retryable', async () => {
+    const start = gh.requests.length;
+    gh.fault('list_pulls', { status: 429, message: 'Too Many Requests' });
+    const error = await failure(openPullRequest(spec()));
+    expect(error.toFailure()).toMatchObject({ code: 'pr_failed', retryable: true });
+    expect(error.message).toMatch(/GitHub answered 429: Too Many Requests \(rate limit;/);
+    expect(gh.requests.length - start).toBe(1);
   });
 
   it('does not retry a 4xx: 401 once, not retryable, names the secret', async () => {
@@ -202,7 +229,7 @@ describe('openPullRequest: time limit and cancellation', () => {
     expect(gh.requests.length - start).toBe(1);
   });
 
-  it('the job signal ends the pause between 5xx retries at once; no further request is sent', async () => {
+  it('the job signal ends the call during a pause between 5xx retries; nothing more is sent', async () => {
     const start = gh.requests.length;
     gh.fault('list_pulls', { status: 503, message: 'Service Unavailable' });
     const controller = new AbortController();

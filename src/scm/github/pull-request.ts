@@ -62,7 +62,8 @@ export async function openPullRequest(spec: PullRequestSpec): Promise<OpenedPull
   const timeoutMs = spec.timeoutMs ?? DEFAULT_GITHUB_TIMEOUT_MS;
   if (spec.signal?.aborted) throw cancelled(spec);
   const work = openOrReuse(spec, timeoutMs);
-  // A retry's pause is the plugin's own timer, which no signal reaches: do not wait for it.
+  // A pause between 5xx retries is plugin-retry's own timer, which no signal reaches: on
+  // SIGTERM the call ends without waiting for it, and `work` settles later, unobserved.
   work.catch(() => {});
   try {
     return await untilAborted(work, spec.signal);
@@ -107,8 +108,8 @@ async function openOrReuse(spec: PullRequestSpec, timeoutMs: number): Promise<Op
     });
     return { url: data.html_url, number: data.number, reused: false };
   } catch (error) {
-    // Another attempt opened it between our look-up and create; or a create that timed out
-    // on our side was carried out by GitHub and retried by plugin-retry.
+    // Another attempt opened it between our look-up and create; or GitHub carried out a
+    // create it answered with a 5xx, and plugin-retry's next attempt finds it there.
     if (/already exists/i.test(githubMessage(error as GitHubHttpError))) {
       const raced = await findOpen();
       if (raced) return raced;
@@ -117,13 +118,12 @@ async function openOrReuse(spec: PullRequestSpec, timeoutMs: number): Promise<Op
   }
 }
 
-/** `work`, or a `cancelled` rejection as soon as `signal` is aborted, whichever comes first. */
+/** `work`, or a rejection as soon as `signal` is aborted (prError makes it `cancelled`). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
   let onAbort = () => {};
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(new GitHubRequestAborted('cancelled', { method: '', path: '', timeoutMs: 0 }));
+    onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
   });
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));

@@ -1,6 +1,11 @@
 import { Octokit } from '@octokit/rest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type GitHubStandIn, startGitHubStandIn } from './github-stand-in.js';
+import {
+  type GitHubStandIn,
+  primaryRateLimit,
+  secondaryRateLimit,
+  startGitHubStandIn,
+} from './github-stand-in.js';
 
 const TOKEN = 'ghs_standInToken';
 
@@ -207,6 +212,94 @@ describe('GitHub stand-in with Octokit', () => {
     // The injected failures are used up: the same calls now succeed.
     expect((await octokit.rest.pulls.create(pr)).status).toBe(201);
     expect((await octokit.rest.pulls.list({ owner: 'acme', repo: 'app' })).data).toHaveLength(1);
+  });
+
+  it('scripts faults: N times then normal, always until cleared, in the order queued', async () => {
+    const { octokit, gh } = await standIn();
+    const list = () => octokit.rest.pulls.list({ owner: 'acme', repo: 'app' });
+    gh.fault('list_pulls', { status: 502, message: 'Server Error' }, 2);
+    gh.fault('list_pulls', { status: 503, message: 'Service Unavailable' });
+    expect((await httpError(list)).status).toBe(502);
+    expect((await httpError(list)).status).toBe(502);
+    const unavailable = await httpError(list);
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.response?.data).toMatchObject({ message: 'Service Unavailable' });
+    expect((await list()).status).toBe(200);
+
+    gh.fault('list_pulls', { status: 500, message: 'Server Error' }, 'always');
+    for (let i = 0; i < 5; i += 1) expect((await httpError(list)).status).toBe(500);
+    gh.clearFaults();
+    expect((await list()).status).toBe(200);
+    // Faults are per route: the create route was never touched.
+    const pr = { owner: 'acme', repo: 'app', title: 'T', head: 'feature', base: 'main' };
+    expect((await octokit.rest.pulls.create(pr)).status).toBe(201);
+    // Each request is stamped with when it arrived.
+    const stamps = gh.requests.map((r) => r.at);
+    expect(stamps.every((at, i) => at >= (stamps[i - 1] ?? 0))).toBe(true);
+  });
+
+  it("answers a primary rate limit with GitHub's headers; reset is counted from the answer", async () => {
+    const { octokit, gh } = await standIn();
+    gh.fault('create_pull', primaryRateLimit({ resetInSeconds: 120, status: 429 }));
+    const before = Math.floor(Date.now() / 1000);
+    const error = await httpError(() =>
+      octokit.rest.pulls.create({
+        owner: 'acme',
+        repo: 'app',
+        title: 'T',
+        head: 'f',
+        base: 'main',
+      }),
+    );
+    const headers = (error as HttpError & { response: { headers: Record<string, string> } })
+      .response.headers;
+    expect(error.status).toBe(429);
+    expect(error.response?.data).toMatchObject({
+      message: 'API rate limit exceeded for user ID 4242.',
+      documentation_url: expect.stringContaining('rate-limits'),
+    });
+    expect(headers['x-ratelimit-remaining']).toBe('0');
+    expect(headers['x-ratelimit-limit']).toBe('5000');
+    const reset = Number(headers['x-ratelimit-reset']);
+    expect(reset).toBeGreaterThanOrEqual(before + 120);
+    expect(reset).toBeLessThanOrEqual(before + 122);
+  });
+
+  it('answers a secondary rate limit with its message and retry-after', async () => {
+    const { octokit, gh } = await standIn();
+    gh.fault('list_pulls', secondaryRateLimit({ retryAfterSeconds: 7 }));
+    const error = await httpError(() => octokit.rest.pulls.list({ owner: 'acme', repo: 'app' }));
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/You have exceeded a secondary rate limit/);
+    const headers = (error as HttpError & { response: { headers: Record<string, string> } })
+      .response.headers;
+    expect(headers['retry-after']).toBe('7');
+  });
+
+  it('hangs: reads the request, never answers, and still closes at once', async () => {
+    const gh = await startGitHubStandIn({ token: TOKEN });
+    gh.fault('create_pull', 'hang');
+    const began = Date.now();
+    const attempt = fetch(`${gh.apiUrl}/repos/acme/app/pulls`, {
+      method: 'POST',
+      headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'T', head: 'f', base: 'main' }),
+      signal: AbortSignal.timeout(500),
+    });
+    await expect(attempt).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(450);
+    expect(gh.requests.at(-1)).toMatchObject({ method: 'POST', body: { head: 'f' } });
+    expect(gh.pulls).toEqual([]);
+    // A hanging request that the client has not given up on does not hold close() either.
+    gh.fault('list_pulls', 'hang');
+    const pending = fetch(`${gh.apiUrl}/repos/acme/app/pulls`, {
+      headers: { Authorization: `token ${TOKEN}` },
+    }).catch((error: unknown) => error);
+    while (gh.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const closing = Date.now();
+    await gh.close();
+    expect(Date.now() - closing).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
   });
 
   it('answers a bad token with 401 Bad credentials, and unknown routes with 404', async () => {

@@ -1,0 +1,242 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AGENT_UID } from '../../src/isolation/agent-identity.js';
+import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { executionPayload } from '../support/payloads.js';
+import { CLI, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { asUser, type ThrowawayUser, ThrowawayUsers } from '../support/throwaway-users.js';
+
+const isRoot = process.getuid?.() === 0;
+
+/** Live (non-zombie) processes of a uid. */
+async function processesOf(uid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/^State:\s+Z/m.test(status))
+      found.push(Number(entry));
+  }
+  return found;
+}
+
+/**
+ * A prompt whose agent records its uid, leaves a process behind in a session of its own and
+ * writes a file: the job must run it as the agent user and stop the leftover.
+ */
+function agentPrompt(marks: string, name: string): string {
+  return [
+    'Do the work.',
+    '',
+    '[[bash]]',
+    `id -u > ${marks}/${name}; setsid sh -c 'sleep 300' </dev/null >/dev/null 2>&1 & echo ok`,
+    '[[end]]',
+    '[[write notes.txt]]',
+    'written by the agent',
+    '[[end]]',
+    '[[answer]]',
+    'Done.',
+    '[[end]]',
+  ].join('\n');
+}
+
+describe.runIf(isRoot)('who the agent runs as', () => {
+  const secrets = plantedSecrets();
+  const users = new ThrowawayUsers();
+  let world: LocalWorld;
+  let marks: string;
+
+  beforeAll(async () => {
+    world = await startLocalWorld({ credentials: secrets });
+    marks = await tempDir('viberator-user-marks-');
+    await chmod(marks, 0o777);
+  });
+  afterAll(async () => {
+    await users.removeAll();
+    await world?.close();
+    await rm(marks, { recursive: true, force: true });
+  });
+
+  /** A work root and HOME owned by `user`, for a worker that runs as it. */
+  async function homeFor(user: ThrowawayUser): Promise<{ workRoot: string; home: string }> {
+    const base = await tempDir('viberator-user-');
+    const workRoot = join(base, 'work');
+    const home = join(base, 'home');
+    await mkdir(workRoot);
+    await mkdir(home);
+    for (const dir of [base, workRoot, home]) await chown(dir, user.uid, user.gid);
+    // The agent user must be able to pass through every directory above its workspace.
+    await chmod(base, 0o711);
+    return { workRoot, home };
+  }
+
+  function jobEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+    return cliEnv({
+      GITHUB_API_URL: world.github.apiUrl,
+      ANTHROPIC_API_KEY: secrets.anthropicKey,
+      GITHUB_TOKEN: secrets.githubToken,
+      ...extra,
+    });
+  }
+
+  it('a non-root worker with a sudo rule runs the agent as the agent user, and leaves nothing behind', async () => {
+    const agent = await users.create('agent');
+    const worker = await users.create('worker', [agent]);
+    await users.allowSudo(worker, agent);
+    const { workRoot, home } = await homeFor(worker);
+    const run = await runCli(['run', '--payload', '-'], {
+      prefix: asUser(worker),
+      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name }),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_sudo',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: agentPrompt(marks, 'job_sudo'),
+        }),
+      ),
+    });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect(run.result?.prUrl).toBeDefined();
+    expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
+      String(agent.uid),
+    );
+    expect(await processesOf(agent.uid)).toEqual([]);
+    // The workspace is gone, the agent's own files in it included.
+    expect(await readdir(workRoot)).toEqual([]);
+    expect(run.stderr).not.toContain('same-user mode');
+  });
+
+  it('a non-root worker without a way to switch runs in same-user mode: warned once, shown by doctor', async () => {
+    const worker = await users.create('solo');
+    const { workRoot, home } = await homeFor(worker);
+    const run = await runCli(['run', '--payload', '-'], {
+      prefix: asUser(worker),
+      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: '' }),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_same_user',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: agentPrompt(marks, 'job_same_user'),
+        }),
+      ),
+    });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
+      String(worker.uid),
+    );
+    expect(run.stderr.match(/same-user mode/g)).toHaveLength(1);
+    // Best effort in this mode, but the leftover carried the run's marker and is gone.
+    expect(await processesOf(worker.uid)).toEqual([]);
+
+    const doctor = await runCli(['doctor'], {
+      prefix: asUser(worker),
+      env: cliEnv({ HOME: home, VIBERATOR_AGENT_USER: '' }),
+    });
+    expect(doctor.stdout).toMatch(/^isolation: .*same-user mode/m);
+  });
+
+  it('VIBERATOR_AGENT_USER that sudo does not allow: a clear, non-retryable error before the clone', async () => {
+    const agent = await users.create('other');
+    const worker = await users.create('nosudo');
+    const { workRoot, home } = await homeFor(worker);
+    const run = await runCli(['run', '--payload', '-'], {
+      prefix: asUser(worker),
+      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name }),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId: 'job_no_rule',
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: agentPrompt(marks, 'job_no_rule'),
+        }),
+      ),
+    });
+    expect(run.code).toBe(1);
+    expect(run.result?.failure).toMatchObject({
+      code: 'internal_error',
+      retryable: false,
+      step: 'initialising_agent',
+    });
+    expect(run.result?.failure.message).toContain(`sudo -n -u ${agent.name}`);
+    expect(run.result?.failure.message).toContain('sudoers');
+  });
+
+  describe('as root', () => {
+    let squatter: ChildProcess | undefined;
+    afterAll(() => {
+      squatter?.kill('SIGKILL');
+    });
+
+    it('without VIBERATOR_AGENT_USER the agent runs as the reserved uid', async () => {
+      const workRoot = await tempDir('viberator-reserved-');
+      const run = await runCli(['run', '--payload', '-'], {
+        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: '' }),
+        stdin: JSON.stringify(
+          executionPayload({
+            jobId: 'job_reserved',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt: agentPrompt(marks, 'job_reserved'),
+          }),
+        ),
+      });
+      expect(run.result?.failure).toBeUndefined();
+      expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
+        String(DEFAULT_AGENT_UID),
+      );
+      expect(await processesOf(DEFAULT_AGENT_UID)).toEqual([]);
+      await rm(workRoot, { recursive: true, force: true });
+    });
+
+    it('refuses the reserved uid while a process of it runs, naming the fix', async () => {
+      squatter = spawn('sleep', ['60'], { uid: DEFAULT_AGENT_UID, gid: DEFAULT_AGENT_UID });
+      const workRoot = await tempDir('viberator-reserved-');
+      const run = await runCli(['run', '--payload', '-'], {
+        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: '' }),
+        stdin: JSON.stringify(
+          executionPayload({
+            jobId: 'job_squatted',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt: agentPrompt(marks, 'job_squatted'),
+          }),
+        ),
+      });
+      squatter.kill('SIGKILL');
+      expect(run.code).toBe(1);
+      expect(run.result?.failure).toMatchObject({ code: 'internal_error', retryable: false });
+      expect(run.result?.failure.message).toContain(`reserved agent uid ${DEFAULT_AGENT_UID}`);
+      expect(run.result?.failure.message).toContain('VIBERATOR_AGENT_USER');
+      // Nothing was cloned.
+      expect(await readdir(workRoot)).toEqual([]);
+      await rm(workRoot, { recursive: true, force: true });
+    });
+
+    it('refuses nobody, which other programs share', async () => {
+      const workRoot = await tempDir('viberator-nobody-');
+      const run = await runCli(['run', '--payload', '-'], {
+        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: 'nobody' }),
+        stdin: JSON.stringify(
+          executionPayload({
+            jobId: 'job_nobody',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt: agentPrompt(marks, 'job_nobody'),
+          }),
+        ),
+      });
+      expect(run.result?.failure).toMatchObject({ code: 'internal_error', retryable: false });
+      expect(run.result?.failure.message).toContain('nobody');
+      await rm(workRoot, { recursive: true, force: true });
+    });
+  });
+});
+
+// The CLI path is shared with runCli; keep the import used for clarity of what runs.
+void CLI;
