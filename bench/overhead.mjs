@@ -148,6 +148,15 @@ async function measure(label, fileCount) {
 }
 
 console.log(`worker overhead vs bare git — medians of ${RUNS} runs (node ${process.version})`);
+// The jobs run with the worker's isolation as this host allows it (as root: the agent user).
+const doctor = await exec(process.execPath, [cli, 'doctor'], {
+  env: { PATH: process.env.PATH },
+}).catch((error) => error);
+console.log(
+  String(doctor.stdout ?? '')
+    .split('\n')
+    .find((line) => line.startsWith('isolation:')) ?? 'isolation: ?',
+);
 console.log(
   [
     'repository'.padEnd(22),

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { readWorkerEnv, type WorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
@@ -14,6 +15,11 @@ import {
 import { VERSION } from '../version.js';
 import { listAgents, runDoctor } from './cli-info.js';
 import { executeJob } from './execute-job.js';
+
+// Node's fetch (the GitHub client) parses HTTP with a WebAssembly module that V8 optimises in
+// the background, and Node waits for that at exit: about 60 ms per job. The baseline compiler
+// is plenty for a few small API answers. Set before the first fetch loads the module.
+setFlagsFromString('--liftoff-only');
 
 /** `viberator run`'s options: a payload source, or the flags of a local payload. */
 interface RunOptions extends Partial<LocalRunFlags> {
@@ -188,3 +194,8 @@ try {
     process.exitCode = 1;
   }
 }
+
+// The Result and every log line are written (stdout and stderr are synchronous for files and
+// pipes): exit now rather than wait for timers a library left behind (a retry pause of the
+// GitHub client after SIGTERM, keep-alive sockets), which would only delay the exit status.
+process.exit();

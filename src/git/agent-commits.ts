@@ -16,7 +16,14 @@ const PACK_FILE = /^pack-[0-9a-f]{40,64}\.(pack|idx)$/;
  * attributes can act. Returns undefined when there is nothing readable.
  */
 export async function agentHead(checkout: string): Promise<string | undefined> {
-  const gitDir = join(checkout, '.git');
+  return readHead(join(checkout, '.git'));
+}
+
+/**
+ * The commit HEAD of a git dir points at, read as plain files (loose ref, else packed-refs);
+ * also the cheap way to read the worker's own HEAD without starting a git process.
+ */
+export async function readHead(gitDir: string): Promise<string | undefined> {
   if (!(await isRealDir(gitDir))) return undefined;
   const head = await readSmallFile(join(gitDir, 'HEAD'));
   if (head === undefined) return undefined;

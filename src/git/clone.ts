@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { WorkerError } from '../errors.js';
+import { readHead } from './agent-commits.js';
 import { git } from './git-runner.js';
 import { type GitSetup, gitErrorText, gitFailure } from './repository.js';
 
@@ -13,8 +14,9 @@ export interface Checkout {
 /**
  * Clones the base branch into the worker's own git dir (`setup.gitDir`), without a checkout:
  * the files are written by the agent user afterwards (agent-checkout.ts), so the worker
- * never has to hand over ownership file by file. HEAD becomes the work branch. The git dir
+ * never has to hand over ownership file by file. The git dir
  * is readable by the agent (its checkout borrows the objects) but never writable.
+ * `workBranch` is only looked up on the remote (where it stands now, for the lease).
  */
 export async function cloneRepository(
   setup: GitSetup,
@@ -63,9 +65,10 @@ export async function cloneRepository(
     // Only the `.git` pointer file lives there; the work tree is the agent's.
     await rm(`${scratchDir}/clone`, { recursive: true, force: true });
   }
-  const baseSha = (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
-  await git(setup, ['update-ref', `refs/heads/${workBranch}`, baseSha]);
-  await git(setup, ['symbolic-ref', 'HEAD', `refs/heads/${workBranch}`]);
+  // HEAD stays on the base branch's name in this private clone: only the push names the work
+  // branch, and a process per ref update is time the job does not need to spend.
+  const baseSha =
+    (await readHead(setup.gitDir)) ?? (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
   let remoteBranchSha: string;
   try {
     remoteBranchSha = (await remoteBranch).stdout.split(/\s+/)[0] ?? '';

@@ -1,3 +1,4 @@
+import { readHead } from './agent-commits.js';
 import { git } from './git-runner.js';
 import type { GitSetup } from './repository.js';
 
@@ -40,16 +41,14 @@ export async function commitChanges(
 ): Promise<CommitOutcome> {
   const pathspec = ['--', '.', ...exclude.map((path) => `:(exclude,literal)${path}`)];
   await git(setup, ['add', '--all', ...pathspec]);
-  const staged = await git(setup, ['diff', '--cached', '--quiet', 'HEAD', '--'], {
+  // `commit` exits 1 when there is nothing to commit: that is the answer, not a failure.
+  const commit = await git(setup, ['commit', '--quiet', '--no-verify', '--file', '-'], {
+    input: `${subject}\n\n${commitTrailers(identity)}\n`,
     okExitCodes: [1],
   });
-  const committedRemaining = staged.exitCode === 1;
-  if (committedRemaining) {
-    await git(setup, ['commit', '--quiet', '--no-verify', '--file', '-'], {
-      input: `${subject}\n\n${commitTrailers(identity)}\n`,
-    });
-  }
-  const headSha = (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
+  const committedRemaining = commit.exitCode === 0;
+  const headSha =
+    (await readHead(setup.gitDir)) ?? (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
   const diff =
     headSha === baseSha
       ? ''

@@ -78,12 +78,11 @@ export async function agentProcessesAlive(handle: AgentRunHandle): Promise<numbe
  * which the caller turns into a failure rather than run git beside them.
  */
 export async function killAgentProcesses(handle: AgentRunHandle): Promise<number[]> {
-  let alive: number[] = [];
-  for (let round = 0; round < 10; round++) {
+  let alive = await agentProcessesAlive(handle);
+  for (let round = 0; round < 10 && alive.length > 0; round++) {
     await signalAgent(handle, 'KILL');
     await sleep(round === 0 ? 20 : 100);
     alive = await agentProcessesAlive(handle);
-    if (alive.length === 0) return [];
   }
   return alive;
 }

@@ -48,8 +48,17 @@ let clientModule: Promise<typeof import('./client.js')> | undefined;
  * never open one never pay for it.
  */
 export function preloadGitHubClient(): void {
-  clientModule ??= import('./client.js');
+  if (clientModule) return;
+  clientModule = import('./client.js');
   clientModule.catch(() => {});
+  // Node loads its fetch implementation on first use (tens of milliseconds): do it while the
+  // agent works rather than in the pull request step. Deferred so the agent starts first.
+  setTimeout(() => {
+    fetch('data:text/plain,').then(
+      (response) => response.arrayBuffer(),
+      () => {},
+    );
+  }, 100).unref();
 }
 
 /**
@@ -95,8 +104,9 @@ async function openOrReuse(spec: PullRequestSpec, timeoutMs: number): Promise<Op
     const open = data[0];
     return open ? { url: open.html_url, number: open.number, reused: true } : undefined;
   };
-  const existing = await findOpen();
-  if (existing) return existing;
+  // Create first: most jobs open a new request, and one round trip is all they need. GitHub
+  // refuses a second open request for the same head ("already exists"): then it is looked up
+  // and reused, which is also what a retried job or a racing attempt gets.
   try {
     const { data } = await octokit.rest.pulls.create({
       owner: spec.owner,
@@ -108,8 +118,8 @@ async function openOrReuse(spec: PullRequestSpec, timeoutMs: number): Promise<Op
     });
     return { url: data.html_url, number: data.number, reused: false };
   } catch (error) {
-    // Another attempt opened it between our look-up and create; or GitHub carried out a
-    // create it answered with a 5xx, and plugin-retry's next attempt finds it there.
+    // An earlier attempt (or a racing one) opened it; or GitHub carried out a create it
+    // answered with a 5xx, and plugin-retry's next attempt finds it there.
     if (/already exists/i.test(githubMessage(error as GitHubHttpError))) {
       const raced = await findOpen();
       if (raced) return raced;
