@@ -218,6 +218,30 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       await rm(workRoot, { recursive: true, force: true });
     });
 
+    it('a configured agent user: processes an earlier job left are stopped before this one runs', async () => {
+      const uid = 61977;
+      const leftover = spawn('setsid', ['sleep', '120'], { uid, gid: uid, stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await processesOf(uid)).length).toBeGreaterThan(0);
+      const workRoot = await tempDir('viberator-leftover-');
+      const run = await runCli(['run', '--payload', '-'], {
+        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: `${uid}:${uid}` }),
+        stdin: JSON.stringify(
+          executionPayload({
+            jobId: 'job_leftover',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt: agentPrompt(marks, 'job_leftover'),
+          }),
+        ),
+      });
+      leftover.kill('SIGKILL');
+      expect(run.result?.failure).toBeUndefined();
+      expect(run.stderr).toContain('stopping processes the agent user left running');
+      expect(await processesOf(uid)).toEqual([]);
+      await rm(workRoot, { recursive: true, force: true });
+    });
+
     it('refuses nobody, which other programs share', async () => {
       const workRoot = await tempDir('viberator-nobody-');
       const run = await runCli(['run', '--payload', '-'], {
