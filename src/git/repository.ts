@@ -4,7 +4,7 @@ import { stoppedGitError } from './git-runner.js';
 
 export type { GitSetup } from './git-runner.js';
 
-/** stderr of a failed git command, whatever shape simple-git gave it. */
+/** The words of a failed git command (its stderr), or any error's message. */
 export function gitErrorText(error: unknown): string {
   return error instanceof Error ? error.message.trim() : String(error);
 }
