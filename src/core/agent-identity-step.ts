@@ -1,11 +1,11 @@
 import type { WorkerEnv } from '../config/worker-env.js';
+import { WorkerError } from '../errors.js';
 import {
   type AgentIdentity,
   currentHost,
   describeIdentity,
   resolveAgentIdentity,
 } from '../isolation/agent-identity.js';
-import { WorkerError } from '../errors.js';
 import { agentProcessesAlive, killAgentProcesses } from '../isolation/stop-agent.js';
 import type { Logger } from '../log.js';
 
