@@ -73,13 +73,13 @@ describe('opening the pull request when GitHub misbehaves', () => {
     const pull = world.github.pulls.find((p) => p.head.ref === branch);
     expect(pull).toBeDefined();
     expect(result.result).toMatchObject({ status: 'completed', branch, prUrl: pull?.html_url });
-    expect(prRequests(branch).map((r) => r.method)).toEqual(['GET', 'POST', 'POST', 'POST']);
+    expect(prRequests(branch).map((r) => r.method)).toEqual(['POST', 'POST', 'POST']);
     expectNoLeak(result);
   });
 
   it('a rate limit that lifts in a moment is waited for, then the job completes', async () => {
     const { body, branch } = job();
-    world.github.fault('list_pulls', primaryRateLimit({ resetInSeconds: 1 }));
+    world.github.fault('create_pull', primaryRateLimit({ resetInSeconds: 1 }));
     const result = await run(body);
     expect(result.result?.failure).toBeUndefined();
     expect(result.result).toMatchObject({ status: 'completed', branch });
@@ -90,7 +90,7 @@ describe('opening the pull request when GitHub misbehaves', () => {
     expect((retried?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(900);
     expect(result.progress).toContainEqual(
       expect.stringMatching(
-        /^viberator: warn: GitHub rate limit: waiting \d+ s before retrying GET/,
+        /^viberator: warn: GitHub rate limit: waiting \d+ s before retrying POST/,
       ),
     );
   });
@@ -100,12 +100,12 @@ describe('opening the pull request when GitHub misbehaves', () => {
     world.github.fault('create_pull', secondaryRateLimit({ retryAfterSeconds: 1, status: 429 }));
     const result = await run(body);
     expect(result.result).toMatchObject({ status: 'completed', branch });
-    expect(prRequests(branch).map((r) => r.method)).toEqual(['GET', 'POST', 'POST']);
+    expect(prRequests(branch).map((r) => r.method)).toEqual(['POST', 'POST']);
   });
 
   it("a rate limit that lifts in an hour is not waited for: pr_failed, retryable, GitHub's message", async () => {
     const { body, branch } = job();
-    world.github.fault('list_pulls', primaryRateLimit({ resetInSeconds: 3600 }));
+    world.github.fault('create_pull', primaryRateLimit({ resetInSeconds: 3600 }));
     const result = await run(body);
     expect(result.code).toBe(1);
     expect(result.result?.failure).toMatchObject({
@@ -122,7 +122,7 @@ describe('opening the pull request when GitHub misbehaves', () => {
 
   it('a GitHub that never answers: pr_failed, retryable, within VIBERATOR_HTTP_TIMEOUT', async () => {
     const { body, branch } = job();
-    world.github.fault('list_pulls', 'hang');
+    world.github.fault('create_pull', 'hang');
     const result = await run(body, { VIBERATOR_HTTP_TIMEOUT: '2' });
     const finished = Date.now();
     expect(result.code).toBe(1);
@@ -132,7 +132,7 @@ describe('opening the pull request when GitHub misbehaves', () => {
       step: 'opening_pr',
     });
     expect(result.result?.failure?.message).toMatch(
-      /the GitHub API at http:\/\/127\.0\.0\.1:\d+ did not answer within 2 s \(GET \/repos\/acme\/demo-app\/pulls; VIBERATOR_HTTP_TIMEOUT sets the limit\)/,
+      /the GitHub API at http:\/\/127\.0\.0\.1:\d+ did not answer within 2 s \(POST \/repos\/acme\/demo-app\/pulls; VIBERATOR_HTTP_TIMEOUT sets the limit\)/,
     );
     const requests = prRequests(branch);
     expect(requests).toHaveLength(1);
@@ -143,7 +143,7 @@ describe('opening the pull request when GitHub misbehaves', () => {
 
   it('SIGTERM while GitHub does not answer: cancelled within seconds, exit 1', async () => {
     const { body, branch } = job();
-    world.github.fault('list_pulls', 'hang');
+    world.github.fault('create_pull', 'hang');
     let pid = 0;
     const pending = run(body, {}, (p) => {
       pid = p;
@@ -191,12 +191,12 @@ describe('opening the pull request when GitHub misbehaves', () => {
     expect(Date.now() - signalled).toBeLessThan(4000);
     expect(result.code).toBe(1);
     expect(result.result?.failure).toMatchObject({ code: 'cancelled', step: 'opening_pr' });
-    expect(prRequests(branch).map((r) => r.method)).toEqual(['GET', 'POST']);
+    expect(prRequests(branch).map((r) => r.method)).toEqual(['POST']);
   });
 
   it('SIGTERM during a rate-limit wait: cancelled at once, no wait for the limit', async () => {
     const { body, branch } = job();
-    world.github.fault('list_pulls', primaryRateLimit({ resetInSeconds: 45 }));
+    world.github.fault('create_pull', primaryRateLimit({ resetInSeconds: 45 }));
     let pid = 0;
     const pending = runCli(['run', '--payload', '-'], {
       env,

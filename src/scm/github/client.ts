@@ -3,6 +3,7 @@
  * every request and the job's AbortSignal. Loaded lazily (see `preloadGitHubClient` in
  * pull-request.ts): jobs that never open a pull request never load Octokit.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -76,6 +77,10 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     request: { fetch: boundedFetch(opts.timeoutMs, opts.signal) },
     retry: { retries: GITHUB_RETRY_POLICY.serverErrorRetries, doNotRetry: DO_NOT_RETRY },
     throttle: {
+      // The plugin spaces writes (3 s between pull request creations) per id, across every
+      // client of the process. A job opens one pull request: its own id keeps a warm Lambda's
+      // next job from waiting on the last one's spacing.
+      id: `viberator-${randomUUID()}`,
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
       retryAfterBaseValue: 0,

@@ -89,12 +89,12 @@ describe('openPullRequest: retries', () => {
     expect(error.message).toMatch(
       /GitHub answered 403: Resource not accessible by integration \(check that the GITHUB_TOKEN secret's token may open pull requests on acme\/app\)$/,
     );
-    expect(requestsSince(start).map((r) => r.method)).toEqual(['GET', 'POST']);
+    expect(requestsSince(start).map((r) => r.method)).toEqual(['POST']);
   });
 
   it('a bare 429 without rate-limit headers: asked once, retryable', async () => {
     const start = gh.requests.length;
-    gh.fault('list_pulls', { status: 429, message: 'Too Many Requests' });
+    gh.fault('create_pull', { status: 429, message: 'Too Many Requests' });
     const error = await failure(openPullRequest(spec()));
     expect(error.toFailure()).toMatchObject({ code: 'pr_failed', retryable: true });
     expect(error.message).toMatch(/GitHub answered 429: Too Many Requests \(rate limit;/);
@@ -114,15 +114,15 @@ describe('openPullRequest: rate limits', () => {
   it('waits for a primary rate limit that lifts soon, then succeeds', async () => {
     const start = gh.requests.length;
     const waits: Array<{ kind: string; seconds: number }> = [];
-    gh.fault('list_pulls', primaryRateLimit({ resetInSeconds: 1 }));
+    gh.fault('create_pull', primaryRateLimit({ resetInSeconds: 1 }));
     const opened = await openPullRequest(spec({ onRateLimitWait: (w) => waits.push(w) }));
     expect(opened.reused).toBe(false);
     expect(waits).toEqual([expect.objectContaining({ kind: 'rate limit' })]);
     expect(waits[0]?.seconds).toBeGreaterThanOrEqual(1);
     expect(waits[0]?.seconds).toBeLessThanOrEqual(3);
-    const gets = requestsSince(start).filter((r) => r.method === 'GET');
-    expect(gets).toHaveLength(2);
-    expect(gaps(gets)[0]).toBeGreaterThanOrEqual(900);
+    const posts = requestsSince(start).filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect(gaps(posts)[0]).toBeGreaterThanOrEqual(900);
   });
 
   it('waits retry-after for a secondary rate limit (429), then succeeds', async () => {
@@ -140,7 +140,7 @@ describe('openPullRequest: rate limits', () => {
   it('does not wait for a rate limit that lifts in an hour: pr_failed at once, retryable', async () => {
     const start = gh.requests.length;
     const began = Date.now();
-    gh.fault('list_pulls', primaryRateLimit({ resetInSeconds: 3600, status: 429 }));
+    gh.fault('create_pull', primaryRateLimit({ resetInSeconds: 3600, status: 429 }));
     const error = await failure(openPullRequest(spec()));
     expect(Date.now() - began).toBeLessThan(3000);
     expect(error.toFailure()).toMatchObject({
@@ -156,7 +156,7 @@ describe('openPullRequest: rate limits', () => {
 
   it('waits at most twice for the same request', async () => {
     const start = gh.requests.length;
-    gh.fault('list_pulls', primaryRateLimit({ resetInSeconds: 0 }), 'always');
+    gh.fault('create_pull', primaryRateLimit({ resetInSeconds: 0 }), 'always');
     const error = await failure(openPullRequest(spec()));
     expect(error.toFailure()).toMatchObject({ code: 'pr_failed', retryable: true });
     expect(error.message).toMatch(/GitHub answered 403: API rate limit exceeded/);
@@ -168,7 +168,7 @@ describe('openPullRequest: time limit and cancellation', () => {
   it('a GitHub that never answers: pr_failed, retryable, after the time limit, asked once', async () => {
     const start = gh.requests.length;
     const began = Date.now();
-    gh.fault('list_pulls', 'hang');
+    gh.fault('create_pull', 'hang');
     const error = await failure(openPullRequest(spec({ timeoutMs: 500 })));
     const took = Date.now() - began;
     expect(took).toBeGreaterThanOrEqual(450);
@@ -179,22 +179,23 @@ describe('openPullRequest: time limit and cancellation', () => {
       step: 'opening_pr',
     });
     expect(error.message).toBe(
-      `pull request failed: the GitHub API at ${gh.apiUrl} did not answer within 0.5 s (GET /repos/acme/app/pulls; VIBERATOR_HTTP_TIMEOUT sets the limit)`,
+      `pull request failed: the GitHub API at ${gh.apiUrl} did not answer within 0.5 s (POST /repos/acme/app/pulls; VIBERATOR_HTTP_TIMEOUT sets the limit)`,
     );
     expect(gh.requests.length - start).toBe(1);
   });
 
-  it('a create that never answers is not sent twice', async () => {
+  it('a look-up that never answers (after "already exists") is not sent twice', async () => {
+    await openPullRequest(spec({ head: 'feature/looked-up' }));
     const start = gh.requests.length;
-    gh.fault('create_pull', 'hang');
-    const error = await failure(openPullRequest(spec({ timeoutMs: 500 })));
-    expect(error.message).toMatch(/did not answer within 0\.5 s \(POST \/repos\/acme\/app\/pulls;/);
-    expect(requestsSince(start).map((r) => r.method)).toEqual(['GET', 'POST']);
+    gh.fault('list_pulls', 'hang');
+    const error = await failure(openPullRequest(spec({ head: 'feature/looked-up', timeoutMs: 500 })));
+    expect(error.message).toMatch(/did not answer within 0\.5 s \(GET \/repos\/acme\/app\/pulls;/);
+    expect(requestsSince(start).map((r) => r.method)).toEqual(['POST', 'GET']);
   });
 
   it('the job signal stops a request in flight: cancelled, at once', async () => {
     const start = gh.requests.length;
-    gh.fault('list_pulls', 'hang');
+    gh.fault('create_pull', 'hang');
     const controller = new AbortController();
     const pending = failure(openPullRequest(spec({ signal: controller.signal })));
     await waitForRequests(1, start);
@@ -214,7 +215,7 @@ describe('openPullRequest: time limit and cancellation', () => {
 
   it('the job signal ends a rate-limit wait at once', async () => {
     const start = gh.requests.length;
-    gh.fault('list_pulls', primaryRateLimit({ resetInSeconds: 30 }));
+    gh.fault('create_pull', primaryRateLimit({ resetInSeconds: 30 }));
     const controller = new AbortController();
     let waiting = false;
     const pending = failure(
@@ -231,7 +232,7 @@ describe('openPullRequest: time limit and cancellation', () => {
 
   it('the job signal ends the call during a pause between 5xx retries; nothing more is sent', async () => {
     const start = gh.requests.length;
-    gh.fault('list_pulls', { status: 503, message: 'Service Unavailable' });
+    gh.fault('create_pull', { status: 503, message: 'Service Unavailable' });
     const controller = new AbortController();
     const pending = failure(openPullRequest(spec({ signal: controller.signal })));
     await waitForRequests(1, start);
