@@ -188,7 +188,9 @@ describe('openPullRequest: time limit and cancellation', () => {
     await openPullRequest(spec({ head: 'feature/looked-up' }));
     const start = gh.requests.length;
     gh.fault('list_pulls', 'hang');
-    const error = await failure(openPullRequest(spec({ head: 'feature/looked-up', timeoutMs: 500 })));
+    const error = await failure(
+      openPullRequest(spec({ head: 'feature/looked-up', timeoutMs: 500 })),
+    );
     expect(error.message).toMatch(/did not answer within 0\.5 s \(GET \/repos\/acme\/app\/pulls;/);
     expect(requestsSince(start).map((r) => r.method)).toEqual(['POST', 'GET']);
   });
