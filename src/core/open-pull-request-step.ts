@@ -44,7 +44,16 @@ export async function openPr(
     head: branch,
     base: payload.project.prBaseBranch ?? payload.repository.baseBranch,
     title: changeTitle(payload, clanker),
-    body: options.redactor.text(pullRequestBody({ payload, clanker, summary, changedFiles })),
+    // The summary is redacted before the body cuts it to length: a secret cut in two would
+    // no longer match, and its first part would reach the pull request.
+    body: options.redactor.text(
+      pullRequestBody({
+        payload,
+        clanker,
+        summary: summary === undefined ? undefined : options.redactor.text(summary),
+        changedFiles,
+      }),
+    ),
     userAgent: `viberator-worker/${VERSION}`,
     timeoutMs: options.env.httpTimeoutMs,
     signal: options.signal,
