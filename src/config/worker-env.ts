@@ -8,7 +8,8 @@ const envSchema = z.object({
   VIBERATOR_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   VIBERATOR_GIT_AUTHOR_NAME: z.string().min(1).default('Viberator'),
   VIBERATOR_GIT_AUTHOR_EMAIL: z.string().min(1).default('viberator@users.noreply.github.com'),
-  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** Overrides GitHub's API base (default derived from the repository's host). */
+  GITHUB_API_URL: z.url().optional(),
   VIBERATOR_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
   /** Longest silence of an agent before it is stopped, seconds (the spec leaves the figure open). */
   VIBERATOR_AGENT_INACTIVITY_TIMEOUT: z.coerce.number().int().positive().default(600),
@@ -58,7 +59,8 @@ export interface WorkerEnv {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   logFormat: 'json' | 'pretty';
   gitAuthor: { name: string; email: string };
-  githubApiUrl: string;
+  /** `GITHUB_API_URL`, when set. */
+  githubApiUrl?: string;
   agentInactivityMs: number;
   killGraceMs: number;
   /** Limit of each attempt of each GitHub API request (`VIBERATOR_HTTP_TIMEOUT`). */
@@ -97,7 +99,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
     logLevel: values.VIBERATOR_LOG_LEVEL,
     logFormat: values.VIBERATOR_LOG_FORMAT ?? (isTty ? 'pretty' : 'json'),
     gitAuthor: { name: values.VIBERATOR_GIT_AUTHOR_NAME, email: values.VIBERATOR_GIT_AUTHOR_EMAIL },
-    githubApiUrl: values.GITHUB_API_URL.replace(/\/+$/, ''),
+    githubApiUrl: values.GITHUB_API_URL?.replace(/\/+$/, ''),
     agentInactivityMs: values.VIBERATOR_AGENT_INACTIVITY_TIMEOUT * 1000,
     killGraceMs: values.VIBERATOR_KILL_GRACE * 1000,
     httpTimeoutMs: values.VIBERATOR_HTTP_TIMEOUT * 1000,

@@ -3,6 +3,8 @@ import { WorkerError } from '../errors.js';
 import type { Payload } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
+import type { ScmProvider } from '../scm/provider.js';
+import { SCM_PROVIDERS } from '../scm/registry.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { type ResolvedSecret, resolveSecrets, type SecretProvider } from '../secrets/resolve.js';
 
@@ -15,10 +17,16 @@ export async function fetchCredentials(
   payload: Payload,
   validated: ValidatedPayload,
   adapter: AgentAdapter,
+  scm: ScmProvider,
   providers: SecretProvider[],
   redactor: Redactor,
 ): Promise<Map<string, ResolvedSecret>> {
-  const secrets = await resolveSecrets(payload.secrets, providers, redactor);
+  const secrets = await resolveSecrets(
+    payload.secrets,
+    providers,
+    redactor,
+    Object.values(SCM_PROVIDERS).map((scm) => scm.tokenSecret),
+  );
   const { anyOf } = adapter.requiredSecrets();
   if (!anyOf.some((name) => secrets.get(name)?.exposeToAgent)) {
     throw new WorkerError(
@@ -27,10 +35,10 @@ export async function fetchCredentials(
     );
   }
   const pushes = phaseOf(payload.template) === 'execution' || phaseOf(payload.template) === 'claw';
-  if (pushes && validated.repository.kind === 'remote' && !secrets.has('GITHUB_TOKEN')) {
+  if (pushes && validated.repository.kind === 'remote' && !secrets.has(scm.tokenSecret)) {
     throw new WorkerError(
       'missing_secret',
-      "secret GITHUB_TOKEN is needed to push the branch and open the pull request: add it to the payload's secrets",
+      `secret ${scm.tokenSecret} is needed to push the branch and open the ${scm.requestNoun} on ${scm.displayName}: add it to the payload's secrets (${scm.tokenScopes})`,
     );
   }
   return secrets;

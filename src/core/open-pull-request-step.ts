@@ -1,22 +1,22 @@
-import { WorkerError } from '../errors.js';
 import type { Clanker, Payload } from '../payload/schema.js';
 import type { ValidatedPayload } from '../payload/validate.js';
-import { openPullRequest } from '../scm/github/pull-request.js';
-import { repoSlugFromUrl } from '../scm/github/repo-slug.js';
+import type { ScmProvider } from '../scm/provider.js';
+import { scmApiUrl } from '../scm/registry.js';
 import { VERSION } from '../version.js';
 import { changeTitle, pullRequestBody } from './pull-request-text.js';
 import type { JobOptions } from './worker.js';
 
 /**
- * The opening_pr step: a GitHub pull request for a remote repository; for a local one the
- * step says why there is none.
+ * The opening_pr step: a pull request (GitHub, Gitea) or merge request (GitLab) for a remote
+ * repository, opened or reused; for a local one the step says why there is none.
  */
 export async function openPr(
+  scm: ScmProvider,
   payload: Payload,
   validated: ValidatedPayload,
   clanker: Clanker,
   branch: string,
-  token: string | undefined,
+  token: string,
   summary: string | undefined,
   changedFiles: string[],
   options: JobOptions,
@@ -25,22 +25,15 @@ export async function openPr(
     options.events.emit({
       type: 'log',
       level: 'info',
-      message: `no pull request: the repository is a local path; the branch ${branch} was pushed to it`,
+      message: `no ${scm.requestNoun}: the repository is a local path; the branch ${branch} was pushed to it`,
     });
     return undefined;
   }
-  const slug = repoSlugFromUrl(validated.repository.url);
-  if (!slug || !token) {
-    throw new WorkerError(
-      'pr_failed',
-      `pull request failed: cannot tell owner and repository from ${validated.repository.url.href}`,
-      { retryable: false },
-    );
-  }
-  return openPullRequest({
-    apiUrl: options.env.githubApiUrl,
+  const repoUrl = validated.repository.url;
+  return scm.openOrReuse({
+    apiUrl: scmApiUrl(scm, repoUrl, payload.repository.apiUrl, options.env.githubApiUrl),
     token,
-    ...slug,
+    repoUrl,
     head: branch,
     base: payload.project.prBaseBranch ?? payload.repository.baseBranch,
     title: changeTitle(payload, clanker),
@@ -61,9 +54,9 @@ export async function openPr(
       options.events.emit({
         type: 'log',
         level: 'warn',
-        message: `GitHub ${kind}: waiting ${seconds} s before retrying ${method} ${url}`,
+        message: `${scm.displayName} ${kind}: waiting ${seconds} s before retrying ${method} ${url}`,
       }),
     // Each failed attempt ("GET /repos/… - 502 with id … in 39ms"); the Result tells the end.
-    log: (message) => options.logger.warn(`GitHub API: ${message}`),
+    log: (message) => options.logger.warn(`${scm.displayName} API: ${message}`),
   });
 }

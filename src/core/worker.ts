@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import type { Clanker } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
-import { preloadGitHubClient } from '../scm/github/pull-request.js';
+import { scmProviderFor } from '../scm/registry.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { SecretProvider } from '../secrets/resolve.js';
 import { createWorkspace, type Workspace } from '../workspace/workspace.js';
@@ -99,10 +99,14 @@ export async function runJob(options: JobOptions): Promise<Result> {
       resolveConfig(payload, options.fetchClanker),
     );
     result.agent = clanker.agent;
+    const scm = scmProviderFor({
+      provider: payload.repository.provider,
+      url: validated.repository.kind === 'remote' ? validated.repository.url : undefined,
+    });
     const secrets = await step('fetching_credentials', () =>
-      fetchCredentials(payload, validated, adapter, options.secretProviders, options.redactor),
+      fetchCredentials(payload, validated, adapter, scm, options.secretProviders, options.redactor),
     );
-    const githubToken = secrets.get('GITHUB_TOKEN')?.value;
+    const scmToken = secrets.get(scm.tokenSecret)?.value;
 
     const exposed = Object.fromEntries(
       [...secrets.values()]
@@ -141,7 +145,9 @@ export async function runJob(options: JobOptions): Promise<Result> {
           ? validated.repository.url.href
           : validated.repository.path,
       remoteUrl: validated.repository.kind === 'remote' ? validated.repository.url : undefined,
-      token: githubToken,
+      token: scmToken,
+      tokenSecret: scm.tokenSecret,
+      gitUsername: scm.gitUsername,
       author: options.env.gitAuthor,
       hostEnv: options.env.host,
       home: join(ws.worker, 'home'),
@@ -163,7 +169,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
     });
 
     if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
-      preloadGitHubClient();
+      scm.preload?.();
     const run = await step('running_agent', () => {
       const configured = payload.project.workerSettings.maxExecutionTime * 1000;
       return runAgent(
@@ -222,11 +228,12 @@ export async function runJob(options: JobOptions): Promise<Result> {
         });
         await step('opening_pr', async () => {
           const pr = await openPr(
+            scm,
             payload,
             validated,
             clanker,
             branch,
-            githubToken,
+            scmToken ?? '',
             run.outcome.finalText,
             commit.changedFiles,
             options,

@@ -60,7 +60,7 @@ export async function cloneRepository(
       { network: true, inRepository: false, cwd: scratchDir },
     );
   } catch (error) {
-    throw cloneError(gitErrorText(error), baseBranch, error);
+    throw cloneError(gitErrorText(error), baseBranch, error, setup.tokenSecret);
   } finally {
     // Only the `.git` pointer file lives there; the work tree is the agent's.
     await rm(`${scratchDir}/clone`, { recursive: true, force: true });
@@ -73,12 +73,17 @@ export async function cloneRepository(
   try {
     remoteBranchSha = (await remoteBranch).stdout.split(/\s+/)[0] ?? '';
   } catch (error) {
-    throw cloneError(gitErrorText(error), baseBranch, error);
+    throw cloneError(gitErrorText(error), baseBranch, error, setup.tokenSecret);
   }
   return { baseSha, remoteBranchSha };
 }
 
-function cloneError(text: string, baseBranch: string, cause: unknown): WorkerError {
+function cloneError(
+  text: string,
+  baseBranch: string,
+  cause: unknown,
+  tokenSecret: string,
+): WorkerError {
   if (/Remote branch .* not found|couldn't find remote ref/i.test(text)) {
     return new WorkerError(
       'clone_failed',
@@ -86,5 +91,5 @@ function cloneError(text: string, baseBranch: string, cause: unknown): WorkerErr
       { retryable: false, cause },
     );
   }
-  return gitFailure('clone_failed', 'clone', text, cause);
+  return gitFailure('clone_failed', 'clone', text, cause, tokenSecret);
 }

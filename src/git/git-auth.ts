@@ -7,8 +7,10 @@
 export function gitAuthConfig(
   repoUrl: URL | undefined,
   token: string | undefined,
+  /** The user name the SCM documents for a token over HTTPS (the token is the password). */
+  username = 'x-access-token',
 ): Array<[string, string]> {
   if (!repoUrl || !token) return [];
-  const credentials = Buffer.from(`x-access-token:${token}`).toString('base64');
+  const credentials = Buffer.from(`${username}:${token}`).toString('base64');
   return [[`http.${repoUrl.origin}/.extraHeader`, `Authorization: Basic ${credentials}`]];
 }

@@ -20,6 +20,10 @@ export interface GitSetup {
   /** Set for remotes: the URL the token is scoped to. */
   remoteUrl?: URL;
   token?: string;
+  /** The payload secret that holds the token, for messages (`GITHUB_TOKEN`, `GITLAB_TOKEN`, …). */
+  tokenSecret: string;
+  /** The user name git sends with the token (the SCM's documented form). */
+  gitUsername: string;
   author: { name: string; email: string };
   /** Host variables git may need (PATH, proxies, CA bundle). */
   hostEnv: NodeJS.ProcessEnv;
@@ -117,7 +121,7 @@ export async function git(
 ): Promise<{ stdout: string; exitCode: number }> {
   const config: Array<[string, string]> = [];
   if (opts.network) {
-    config.push(...gitAuthConfig(setup.remoteUrl, setup.token));
+    config.push(...gitAuthConfig(setup.remoteUrl, setup.token, setup.gitUsername));
     // A transfer that makes no progress for stallSeconds ends instead of hanging.
     config.push(
       ['http.lowSpeedLimit', '1'],

@@ -29,11 +29,11 @@ export async function pushBranch(
       { network: true },
     );
   } catch (error) {
-    throw pushError(gitErrorText(error), branch, error);
+    throw pushError(gitErrorText(error), branch, error, setup.tokenSecret);
   }
 }
 
-function pushError(text: string, branch: string, cause: unknown): WorkerError {
+function pushError(text: string, branch: string, cause: unknown, tokenSecret: string): WorkerError {
   if (/stale info/i.test(text)) {
     return new WorkerError(
       'push_failed',
@@ -53,5 +53,5 @@ function pushError(text: string, branch: string, cause: unknown): WorkerError {
       { retryable: false, cause },
     );
   }
-  return gitFailure('push_failed', 'push', text, cause);
+  return gitFailure('push_failed', 'push', text, cause, tokenSecret);
 }

@@ -29,14 +29,18 @@ export function authProblemOf(text: string): AuthProblem | undefined {
 }
 
 /** The credential advice that goes with an auth problem. */
-export function credentialAdvice(problem: AuthProblem, action: string): string {
+export function credentialAdvice(
+  problem: AuthProblem,
+  action: string,
+  tokenSecret = 'GITHUB_TOKEN',
+): string {
   switch (problem) {
     case 'unauthorized':
-      return `the git server refused the credentials (401) while trying to ${action}: check that the GITHUB_TOKEN secret holds a valid, unexpired token`;
+      return `the git server refused the credentials (401) while trying to ${action}: check that the ${tokenSecret} secret holds a valid, unexpired token`;
     case 'forbidden':
-      return `the git server denied access (403) while trying to ${action}: check that the GITHUB_TOKEN secret's token may ${action === 'clone' ? 'read' : 'write to'} this repository`;
+      return `the git server denied access (403) while trying to ${action}: check that the ${tokenSecret} secret's token may ${action === 'clone' ? 'read' : 'write to'} this repository`;
     case 'not_found':
-      return `the repository was not found (404) while trying to ${action}: check repository.url and that the GITHUB_TOKEN secret's token can see the repository`;
+      return `the repository was not found (404) while trying to ${action}: check repository.url and that the ${tokenSecret} secret's token can see the repository`;
   }
 }
 
@@ -58,6 +62,7 @@ export function gitFailure(
   action: 'clone' | 'push',
   text: string,
   cause: unknown,
+  tokenSecret?: string,
 ): WorkerError {
   if (cause instanceof CommandStoppedError) return stoppedGitError(cause, code, action);
   if (/Operation too slow|Operation timed out|Connection timed out/i.test(text)) {
@@ -68,6 +73,6 @@ export function gitFailure(
     );
   }
   const problem = authProblemOf(text);
-  const detail = problem ? credentialAdvice(problem, action) : gitHeadline(text);
+  const detail = problem ? credentialAdvice(problem, action, tokenSecret) : gitHeadline(text);
   return new WorkerError(code, `${action} failed: ${detail}`, { retryable: !problem, cause });
 }

@@ -87,6 +87,9 @@ export async function buildLocalPayload(flags: LocalRunFlags): Promise<unknown> 
       ...(flags.model ? { model: flags.model } : {}),
       ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
     },
-    secrets: [...agentKeys, 'GITHUB_TOKEN'].map((name) => ({ name, required: false })),
+    secrets: [...agentKeys, 'GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN'].map((name) => ({
+      name,
+      required: false,
+    })),
   };
 }

@@ -31,7 +31,10 @@ export function parseRepositoryUrl(
     return { problem: 'must be an https URL' };
   }
   if (url.username || url.password) {
-    return { problem: 'must not carry credentials; give the token as the GITHUB_TOKEN secret' };
+    return {
+      problem:
+        'must not carry credentials; give the token as a secret (GITHUB_TOKEN, GITLAB_TOKEN or GITEA_TOKEN)',
+    };
   }
   if (url.protocol === 'https:') return { location: { kind: 'remote', url } };
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname))

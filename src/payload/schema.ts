@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_SLUGS } from '../agents/types.js';
+import { SCM_PROVIDER_IDS } from '../scm/provider.js';
 import { TEMPLATES } from './templates.js';
 
 /** jobId names a directory: no separators, no leading dot (payload.md). */
@@ -89,6 +90,10 @@ export const payloadSchema = z.object({
   repository: z.object({
     url: z.string().min(1),
     baseBranch: z.string().min(1).default('main'),
+    /** Default from the host (runtime.md, "Pull requests and merge requests"). */
+    provider: z.enum(SCM_PROVIDER_IDS).optional(),
+    /** API base of a self-hosted SCM; checked like `url` in validate.ts. */
+    apiUrl: z.string().min(1).optional(),
   }),
   clanker: clankerSchema.optional(),
   clankerId: z.string().min(1).optional(),

@@ -49,6 +49,12 @@ export function validatePayload(input: unknown): ValidatedPayload {
     else repository = result.location;
   }
 
+  const apiUrl = (raw.repository as { apiUrl?: unknown } | undefined)?.apiUrl;
+  if (typeof apiUrl === 'string' && apiUrl.length > 0) {
+    const result = parseRepositoryUrl(apiUrl, false);
+    if ('problem' in result) problems.push(`repository.apiUrl: ${result.problem}`);
+  }
+
   problems.push(...crossFieldProblems(raw));
 
   const template = (raw.project as { branchNameTemplate?: unknown } | undefined)

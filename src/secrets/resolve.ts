@@ -51,6 +51,8 @@ export async function resolveSecrets(
   specs: SecretSpec[],
   providers: SecretProvider[],
   redactor: Redactor,
+  /** The worker's own credentials (the SCM tokens): the agent gets them only when asked to. */
+  workerCredentials: readonly string[] = ['GITHUB_TOKEN'],
 ): Promise<Map<string, ResolvedSecret>> {
   const byScheme = new Map<SecretScheme, SecretSpec[]>();
   for (const spec of specs) {
@@ -79,8 +81,7 @@ export async function resolveSecrets(
         if (spec.required) missing.push(`secret ${spec.name} (${scheme}:${key}) was not found`);
         continue;
       }
-      // GITHUB_TOKEN is the worker's own credential: the agent gets it only when asked to.
-      const exposeToAgent = spec.exposeToAgent ?? spec.name !== 'GITHUB_TOKEN';
+      const exposeToAgent = spec.exposeToAgent ?? !workerCredentials.includes(spec.name);
       resolved.set(spec.name, { name: spec.name, value, exposeToAgent });
     }
   }
