@@ -27,6 +27,8 @@ export interface GitHttpRequestRecord {
   path: string;
   /** Whether the credentials carried the right token. */
   authorized: boolean;
+  /** The user name of the accepted credentials (how the client presented the token). */
+  user?: string;
   /** HTTP status sent, once the response has started. */
   status?: number;
 }
@@ -106,6 +108,7 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
       return;
     }
     record.authorized = true;
+    record.user = user;
     runBackend(req, res, user, opts.projectRoot, children);
   });
 
