@@ -132,8 +132,16 @@ async function git(
 }
 
 function parseOwnerRepo(ownerRepo: string): { owner: string; repo: string } {
-  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?$/.exec(ownerRepo);
-  if (!match?.[1] || !match[2] || match[1].startsWith('.') || match[2].startsWith('.')) {
+  // The owner may be a group path with subgroups (GitLab): `group/sub/app`.
+  const match = /^((?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?$/.exec(
+    ownerRepo,
+  );
+  if (
+    !match?.[1] ||
+    !match[2] ||
+    match[1].split('/').some((part) => part.startsWith('.')) ||
+    match[2].startsWith('.')
+  ) {
     throw new Error(`Expected "owner/repo", got ${JSON.stringify(ownerRepo)}`);
   }
   return { owner: match[1], repo: match[2] };
