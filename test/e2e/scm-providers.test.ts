@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AnthropicModelServer,
@@ -13,6 +15,7 @@ import { createBareRepo, listBranches, readBranch } from '../support/local-world
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, runCli, tempDir } from '../support/run-cli.js';
 
+const exec = promisify(execFile);
 const GITLAB_PROJECT = 'platform/backend/api';
 const GITEA_REPO = 'acme/service';
 
@@ -260,6 +263,29 @@ describe('GitLab and Gitea', () => {
     expect(result.result?.failure).toMatchObject({ code: 'pr_failed', retryable: true });
     expect(result.result?.failure.message).toContain('Gitea answered 500: internal error');
   }, 60_000);
+
+  it("GitLab: GITLAB_TOKEN is the worker's credential: not in the agent's environment", async () => {
+    const payload = gitlabJob('job_gl_7', 'GL-7') as { prompt: string };
+    payload.prompt = [
+      'Check the environment.',
+      '[[bash]]',
+      'if [ -z "$GITLAB_TOKEN" ] && [ -z "$GITEA_TOKEN" ]; then echo absent; else echo present; fi > token-check.txt',
+      '[[end]]',
+      '[[answer]]',
+      'Checked.',
+      '[[end]]',
+    ].join('\n');
+    const result = await run(payload);
+    expect(result.result?.failure).toBeUndefined();
+    const { stdout } = await exec('git', [
+      '--git-dir',
+      bare.gitlab ?? '',
+      'show',
+      'viberator/GL-7:token-check.txt',
+    ]);
+    expect(stdout.trim()).toBe('absent');
+    expectNoLeak(result);
+  });
 
   it('a wrong GitLab token is clone_failed naming GITLAB_TOKEN, not retryable', async () => {
     const result = await run(gitlabJob('job_gl_6', 'GL-6'), {
