@@ -21,6 +21,10 @@ const envSchema = z.object({
   VIBERATOR_GIT_TIMEOUT: z.coerce.number().positive().default(1800),
   /** Seconds a git transfer may make no progress before it is given up. */
   VIBERATOR_GIT_STALL_TIMEOUT: z.coerce.number().int().positive().default(60),
+  /** Longest pause between two POSTs to the platform's /events while a job runs, seconds. */
+  VIBERATOR_HEARTBEAT_INTERVAL: z.coerce.number().positive().max(15).default(15),
+  /** How long the Result is retried before it is spooled, seconds (platform-api.md: 5 minutes). */
+  VIBERATOR_RESULT_DEADLINE: z.coerce.number().positive().default(300),
   /** The user the agent runs as (name or uid:gid); runtime.md "The agent is untrusted". */
   VIBERATOR_AGENT_USER: z.preprocess(
     (value) => (value === '' ? undefined : value),
@@ -51,6 +55,8 @@ const ALLOWED: Record<EnvVariable, string> = {
   VIBERATOR_GIT_TIMEOUT: 'a number of seconds greater than 0',
   VIBERATOR_GIT_STALL_TIMEOUT: 'a whole number of seconds greater than 0',
   VIBERATOR_AGENT_USER: 'a user name or uid:gid',
+  VIBERATOR_HEARTBEAT_INTERVAL: 'a number of seconds greater than 0, at most 15',
+  VIBERATOR_RESULT_DEADLINE: 'a number of seconds greater than 0',
 };
 
 /** The worker's settings, read once from the environment at the entry point. */
@@ -69,6 +75,10 @@ export interface WorkerEnv {
   gitLimits: GitLimits;
   /** `VIBERATOR_AGENT_USER`, when set. */
   agentUser?: string;
+  /** Longest pause between two POSTs to /events while a job runs. */
+  heartbeatMs: number;
+  /** How long the Result is retried before it is spooled. */
+  resultDeadlineMs: number;
   /** `VIBERATOR_AGENT_BIN_<SLUG>` overrides, by upper-snake slug (`CLAUDE_CODE`). */
   agentBins: Record<string, string>;
   /** The host environment, for the allowlist the agent's environment is built from. */
@@ -110,6 +120,8 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
       stallSeconds: values.VIBERATOR_GIT_STALL_TIMEOUT,
     },
     agentUser: values.VIBERATOR_AGENT_USER,
+    heartbeatMs: values.VIBERATOR_HEARTBEAT_INTERVAL * 1000,
+    resultDeadlineMs: values.VIBERATOR_RESULT_DEADLINE * 1000,
     agentBins,
     host: env,
   };

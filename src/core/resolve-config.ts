@@ -18,9 +18,7 @@ export async function resolveConfig(
     if (!fetchClanker) {
       throw new WorkerError(
         'config_unavailable',
-        payload.callback
-          ? `clanker ${clankerId} cannot be looked up: this worker version does not call the platform yet; give the clanker inline`
-          : `clanker ${clankerId} cannot be looked up without a platform callback; give the clanker inline in local mode`,
+        `clanker ${clankerId} cannot be looked up without a platform callback; give the clanker inline in local mode`,
         { retryable: false },
       );
     }

@@ -30,6 +30,7 @@ import { changeTitle } from './pull-request-text.js';
 import { resolveConfig } from './resolve-config.js';
 import { addUsage, type Result } from './result.js';
 import { runAgent } from './run-agent.js';
+import { stopFailure } from './stop-request.js';
 
 /** Everything one job needs; entry points build it, the core never reads process.env. */
 export interface JobOptions {
@@ -46,6 +47,12 @@ export interface JobOptions {
   keepWorkspace?: boolean;
   /** An upper bound for the agent's wall clock, in ms (Lambda's remaining time less a margin). */
   agentTimeLimitMs?: number;
+  /**
+   * The platform's side of the `reporting` step, after the workspace is gone: `deliver` sends
+   * the events so far and the Result (resolves whether the Result was accepted; never
+   * throws), `close` sends the last events and spools what could not be delivered.
+   */
+  report?: { deliver(result: Result): Promise<boolean>; close(): Promise<void> };
 }
 
 /**
@@ -54,6 +61,21 @@ export interface JobOptions {
  * Result with a code, a message a person can act on, `retryable` and the step.
  */
 export async function runJob(options: JobOptions): Promise<Result> {
+  const outcome = await runSteps(options);
+  if (!options.report) return outcome;
+  // The reporting step really reports: the Result is delivered (or spooled) inside it.
+  options.events.emit({ type: 'status', step: 'reporting', state: 'started' });
+  const delivered = await options.report.deliver(outcome);
+  options.events.emit({
+    type: 'status',
+    step: 'reporting',
+    state: delivered ? 'completed' : 'failed',
+  });
+  await options.report.close();
+  return outcome;
+}
+
+async function runSteps(options: JobOptions): Promise<Result> {
   const { validated, events } = options;
   const { payload } = validated;
   const logger = options.logger.child({ jobId: payload.jobId });
@@ -85,14 +107,6 @@ export async function runJob(options: JobOptions): Promise<Result> {
         ? validated.repository.url.href
         : validated.repository.path,
   });
-  if (payload.callback) {
-    // The platform client (events, result, clanker and secret look-ups) is the next step;
-    // until then say so rather than let a platform wait for calls that never come.
-    logger.warn(
-      'this worker version does not call the platform back yet: progress and the Result are printed locally only',
-      { callback: payload.callback.url },
-    );
-  }
   try {
     await step('received', async () => {});
     const { clanker, adapter, branch } = await step('resolving_config', () =>
@@ -245,7 +259,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
         });
       }
     }
-    await step('reporting', async () => {});
+    if (!options.report) await step('reporting', async () => {});
     logger.info('job completed', {
       branch: result.branch,
       prUrl: result.prUrl,
@@ -253,7 +267,7 @@ export async function runJob(options: JobOptions): Promise<Result> {
     });
     return finish(result, started, 'completed', options);
   } catch (error) {
-    const failure = toFailure(error, current);
+    const failure = stopFailure(toFailure(error, current), options.signal);
     events.emit({ type: 'status', step: current, state: 'failed' });
     logger.error(failure.message, {
       step: current,

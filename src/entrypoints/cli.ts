@@ -84,7 +84,11 @@ async function jobIdBeforeLoading(options: RunOptions): Promise<string> {
 }
 
 /** Exit status of a finished job: an invalid payload is 2 wherever it was found (runtime.md). */
-function exitStatus(result: Result): number {
+/** Exit 3: the platform never accepted the Result (it was spooled); the job's own status is in it. */
+export const EXIT_RESULT_UNDELIVERED = 3;
+
+function exitStatus(result: Result, delivered = true): number {
+  if (!delivered) return EXIT_RESULT_UNDELIVERED;
   if (result.status === 'completed') return 0;
   return result.failure?.code === 'invalid_payload' ? 2 : 1;
 }
@@ -131,13 +135,13 @@ async function run(options: RunOptions): Promise<number> {
     if (error instanceof WorkerError) return rejectJob(error, rawJobId, options.resultFile);
     throw error;
   }
-  const result = await executeJob(validated, {
+  const { result, delivered } = await executeJob(validated, {
     env,
     stderr: process.stderr,
     keepWorkspace: options.keepWorkspace,
   });
   await emitResult(result, options.resultFile);
-  return exitStatus(result);
+  return exitStatus(result, delivered);
 }
 
 const program = new Command()

@@ -1,16 +1,26 @@
 import type { WorkerEnv } from '../config/worker-env.js';
 import { EventStream } from '../core/event-stream.js';
 import type { Result } from '../core/result.js';
+import type { StopRequest } from '../core/stop-request.js';
 import { runJob } from '../core/worker.js';
 import { createProgressView } from '../local/progress-view.js';
 import { createLogger } from '../log.js';
 import type { ValidatedPayload } from '../payload/validate.js';
+import { connectPlatform } from '../platform/platform-session.js';
 import { Redactor } from '../secrets/redactor.js';
-import { envProvider } from '../secrets/resolve.js';
+import { secretSources } from '../secrets/secret-sources.js';
+
+/** How a job ended, for the entry point's exit. */
+export interface JobRun {
+  result: Result;
+  /** False when the job has a platform and the Result could not be delivered (spooled). */
+  delivered: boolean;
+}
 
 /**
- * Wires one validated job to its surroundings — redactor, logger, event listeners, secret
- * providers, SIGTERM — and runs the core. Every entry point ends here.
+ * Wires one validated job to its surroundings — redactor, logger, event listeners, the
+ * platform (events, clanker, secrets, Result), secret sources, SIGTERM — and runs the core.
+ * Every entry point ends here.
  */
 export async function executeJob(
   validated: ValidatedPayload,
@@ -20,7 +30,7 @@ export async function executeJob(
     keepWorkspace?: boolean;
     agentTimeLimitMs?: number;
   },
-): Promise<Result> {
+): Promise<JobRun> {
   const redactor = new Redactor();
   // The callback token is a secret too: it must never reach a log line or an event.
   redactor.add(validated.payload.callback?.token);
@@ -35,24 +45,44 @@ export async function executeJob(
   events.subscribe(view.onEvent);
 
   const controller = new AbortController();
+  const { callback } = validated.payload;
+  const platform = callback
+    ? connectPlatform({
+        callback,
+        jobId: validated.payload.jobId,
+        logger,
+        controller,
+        heartbeatMs: opts.env.heartbeatMs,
+        resultDeadlineMs: opts.env.resultDeadlineMs,
+        artifactsS3Uri: validated.payload.artifacts?.s3Uri,
+      })
+    : undefined;
+  if (platform) events.subscribe(platform.onEvent);
   const onSignal = (signal: NodeJS.Signals) => {
     logger.warn(`received ${signal}: stopping the job`, { jobId: validated.payload.jobId });
-    controller.abort();
+    controller.abort({ by: 'signal', signal } satisfies StopRequest);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    return await runJob({
+    const result = await runJob({
       validated,
       env: opts.env,
       redactor,
       events,
       logger,
-      secretProviders: [envProvider(opts.env.host)],
+      secretProviders: secretSources({
+        host: opts.env.host,
+        signal: controller.signal,
+        platform: platform?.secretProvider,
+      }),
+      fetchClanker: platform ? (id) => platform.fetchClanker(id) : undefined,
+      report: platform?.report,
       signal: controller.signal,
       keepWorkspace: opts.keepWorkspace,
       agentTimeLimitMs: opts.agentTimeLimitMs,
     });
+    return { result, delivered: !platform?.undelivered };
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

@@ -37,3 +37,19 @@ export async function readS3Text(uri: string): Promise<string> {
   if (!response.Body) throw new Error(`s3://${bucket}/${key} has no body`);
   return response.Body.transformToString('utf8');
 }
+
+/** Writes UTF-8 text to `<prefix>/<name>` of an `s3://bucket/prefix/` location; returns its URI. */
+export async function writeS3Text(
+  prefixUri: string,
+  name: string,
+  text: string,
+  contentType = 'application/json',
+): Promise<string> {
+  const { bucket, key } = parseS3Uri(prefixUri);
+  const objectKey = `${key.replace(/\/*$/, '/')}${name}`.replace(/^\//, '');
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  await (await s3Client()).send(
+    new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: text, ContentType: contentType }),
+  );
+  return `s3://${bucket}/${objectKey}`;
+}
