@@ -49,6 +49,7 @@ export async function runAgent(
   isolation: { identity: AgentIdentity; path: string },
   limits: AgentRunLimits,
   redact: (text: string) => string,
+  onRawLine: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined,
   emit: (event: AgentEvent) => void,
 ): Promise<AgentRun> {
   const parser = redactingParser(adapter.createParser(), redact);
@@ -67,6 +68,7 @@ export async function runAgent(
     spec,
     { ...limits, signalAll: (signal) => signalAgent(handle, signal) },
     (line, stream) => {
+      onRawLine?.(line, stream);
       for (const event of parser.line(line, stream)) emit(event);
     },
   ).finally(() => stopEverything(handle));

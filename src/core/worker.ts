@@ -53,6 +53,11 @@ export interface JobOptions {
    * throws), `close` sends the last events and spools what could not be delivered.
    */
   report?: { deliver(result: Result): Promise<boolean>; close(): Promise<void> };
+  /** `artifacts.s3Uri`'s collector: told every raw agent line, uploaded before reporting. */
+  artifacts?: {
+    onAgentLine(line: string, stream: 'stdout' | 'stderr'): void;
+    upload(): Promise<string[]>;
+  };
 }
 
 /**
@@ -62,6 +67,10 @@ export interface JobOptions {
  */
 export async function runJob(options: JobOptions): Promise<Result> {
   const outcome = await runSteps(options);
+  if (options.artifacts) {
+    const uris = await options.artifacts.upload();
+    if (uris.length > 0) outcome.artifacts = uris;
+  }
   if (!options.report) return outcome;
   // The reporting step really reports: the Result is delivered (or spooled) inside it.
   options.events.emit({ type: 'status', step: 'reporting', state: 'started' });
@@ -197,6 +206,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
           signal: options.signal,
         },
         (text) => options.redactor.text(text),
+        options.artifacts?.onAgentLine,
         (event) => {
           events.emit(event);
           if (event.type === 'agent.usage') result.usage = addUsage(result.usage, event);

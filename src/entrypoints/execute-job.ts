@@ -1,3 +1,4 @@
+import { JobArtifacts } from '../artifacts/job-artifacts.js';
 import type { WorkerEnv } from '../config/worker-env.js';
 import { EventStream } from '../core/event-stream.js';
 import type { Result } from '../core/result.js';
@@ -58,6 +59,11 @@ export async function executeJob(
       })
     : undefined;
   if (platform) events.subscribe(platform.onEvent);
+  const s3Uri = validated.payload.artifacts?.s3Uri;
+  const artifacts = s3Uri
+    ? new JobArtifacts(s3Uri, (text) => redactor.text(text), logger)
+    : undefined;
+  if (artifacts) events.subscribe(artifacts.onEvent);
   const onSignal = (signal: NodeJS.Signals) => {
     logger.warn(`received ${signal}: stopping the job`, { jobId: validated.payload.jobId });
     controller.abort({ by: 'signal', signal } satisfies StopRequest);
@@ -78,6 +84,7 @@ export async function executeJob(
       }),
       fetchClanker: platform ? (id) => platform.fetchClanker(id) : undefined,
       report: platform?.report,
+      artifacts,
       signal: controller.signal,
       keepWorkspace: opts.keepWorkspace,
       agentTimeLimitMs: opts.agentTimeLimitMs,

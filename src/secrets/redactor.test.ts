@@ -40,3 +40,22 @@ describe('Redactor', () => {
     expect(redactor.value(cyclic)).toEqual({ a: REDACTED, self: '[Circular]' });
   });
 });
+
+describe('the base64 forms of a secret', () => {
+  it('are redacted standalone and inside a longer base64 text, at every byte alignment', () => {
+    const secret = 'sk-ant-planted-0123456789abcdef';
+    const redactor = new Redactor();
+    redactor.add(secret);
+    expect(redactor.text(Buffer.from(secret).toString('base64'))).not.toContain(
+      Buffer.from(secret).toString('base64').slice(0, 12),
+    );
+    for (const prefix of ['', 'a', 'ab', 'abc', 'header: ']) {
+      const blob = Buffer.from(`${prefix}${secret} and the rest of a file`).toString('base64');
+      const redacted = redactor.text(blob);
+      expect(redacted, prefix).toContain('[REDACTED]');
+      // What is left cannot be decoded back to the secret's middle.
+      const core = Buffer.from(secret.slice(6, 24)).toString('base64').slice(2, 14);
+      expect(redacted.includes(core), prefix).toBe(false);
+    }
+  });
+});

@@ -35,7 +35,7 @@ export class Redactor {
 }
 
 function encodingsOf(value: string): string[] {
-  const forms = [value, encodeURIComponent(value)];
+  const forms = [value, encodeURIComponent(value), ...base64Forms(value)];
   // Inside a JSON string (an agent's raw output line) a value with quotes, backslashes or
   // control characters appears escaped; catching that form lets a raw line be redacted
   // before it is parsed and cut, and keeps it valid JSON ([REDACTED] needs no escaping).
@@ -46,6 +46,24 @@ function encodingsOf(value: string): string[] {
     forms.push(Buffer.from(`${user}:${value}`).toString('base64'));
   }
   return forms.filter((form) => form.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * The value's base64 (and base64url), standalone and inside a longer encoded text: for each
+ * of the three byte alignments it can have there, the characters that depend on its bytes
+ * alone. Shorter cores than 8 characters would match ordinary text by chance.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value);
+  const forms = [bytes.toString('base64'), bytes.toString('base64url')];
+  for (let shift = 0; shift < 3; shift++) {
+    const total = shift + bytes.length;
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    // Characters of complete 3-byte groups only, and none that mix in the bytes before.
+    const core = encoded.slice(shift === 0 ? 0 : shift + 1, Math.floor(total / 3) * 4);
+    if (core.length >= 8) forms.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms;
 }
 
 function redactDeep(value: unknown, text: (s: string) => string, seen: WeakSet<object>): unknown {
