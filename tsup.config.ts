@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 const shared: Options = {
   format: ['esm'],
@@ -25,15 +28,30 @@ export default defineConfig([
     outDir: 'dist',
     clean: true,
   },
-  // Dev only, never published: the offline demo and the local world (git server, GitHub
-  // stand-in, scripted model server) that the demo and the benchmarks run jobs against.
+  // Dev only, never published: the offline demo, the local world (git server, GitHub
+  // stand-in, scripted model server) that the demo and the benchmarks run jobs against, and
+  // the event pipeline with the platform stand-in for bench/events.mjs.
   {
     ...shared,
     entry: {
       demo: 'demo/run-demo.ts',
       'local-world': 'test/support/local-world/local-world.ts',
+      'bench-events': 'bench/support/events-pipeline.ts',
     },
     outDir: 'build/dev',
     clean: true,
+    // src/version.ts reads ../package.json next to dist/ at run time; from build/dev/ that is
+    // build/package.json, which does not exist. The dev bundles get the version inlined.
+    esbuildPlugins: [
+      {
+        name: 'inline-version',
+        setup(build) {
+          build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
+            contents: `export const VERSION = ${JSON.stringify(version)};`,
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
   },
 ]);

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// A small young generation (2 MB semi-spaces): the worker mostly waits on its agent, and a busy
+// agent's event stream otherwise lets V8 grow the heap far beyond what it needs (bench/events).
 import { writeFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';

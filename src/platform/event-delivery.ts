@@ -40,7 +40,7 @@ export type EventDeliveryOptions = DeliveryTarget & {
   flushMs?: number;
   /** Most events waiting (beyond the batch in flight) before low-value ones are dropped. Default 5000. */
   maxQueued?: number;
-  /** Most events in one request. Default 500. */
+  /** Most events in one request. Default 5000. */
   maxBatch?: number;
   /** Most bytes (JSON) of events in one request; a single larger event still goes alone. Default 1 MiB. */
   maxBatchBytes?: number;
@@ -168,7 +168,7 @@ export class EventDelivery {
     this.heartbeatMs = opts.heartbeatMs ?? 15_000;
     this.flushMs = opts.flushMs ?? 1000;
     this.maxQueued = Math.max(1, opts.maxQueued ?? 5000);
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 500);
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 5000);
     this.maxBatchBytes = opts.maxBatchBytes ?? 1024 * 1024;
     this.giveUpAfterMs = opts.giveUpAfterMs ?? 60_000;
     this.onCancel = opts.onCancel;
@@ -199,7 +199,7 @@ export class EventDelivery {
     if (this.pending.length >= this.maxQueued) this.shed();
     this.pending.push(event);
     if (this.pending.length > this.counts.maxWaiting) this.counts.maxWaiting = this.pending.length;
-    if (this.pending.length === 1 || this.pending.length >= this.maxBatch || this.flushing) {
+    if (this.pending.length === 1 || this.flushing) {
       this.wake();
     }
   };
@@ -282,7 +282,9 @@ export class EventDelivery {
   private nextSendIn(): number {
     let due = Number.POSITIVE_INFINITY;
     if (this.pending.length > 0) {
-      if (this.flushing || this.pending.length >= this.maxBatch) return 0;
+      // Paced by flushMs alone, also when a full batch waits: a busy agent must not turn into
+      // back-to-back requests (platform-api.md; bench/events), it fills bigger batches.
+      if (this.flushing) return 0;
       due = this.lastBatchAt + this.flushMs;
     }
     if (this.heartbeatOn) due = Math.min(due, this.lastPostAt + this.heartbeatMs);
