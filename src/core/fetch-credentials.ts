@@ -20,12 +20,14 @@ export async function fetchCredentials(
   scm: ScmProvider,
   providers: SecretProvider[],
   redactor: Redactor,
+  log: (message: string) => void = () => {},
 ): Promise<Map<string, ResolvedSecret>> {
   const secrets = await resolveSecrets(
     payload.secrets,
     providers,
     redactor,
     Object.values(SCM_PROVIDERS).map((scm) => scm.tokenSecret),
+    log,
   );
   const { anyOf } = adapter.requiredSecrets();
   if (!anyOf.some((name) => secrets.get(name)?.exposeToAgent)) {

@@ -127,7 +127,15 @@ async function runSteps(options: JobOptions): Promise<Result> {
       url: validated.repository.kind === 'remote' ? validated.repository.url : undefined,
     });
     const secrets = await step('fetching_credentials', () =>
-      fetchCredentials(payload, validated, adapter, scm, options.secretProviders, options.redactor),
+      fetchCredentials(
+        payload,
+        validated,
+        adapter,
+        scm,
+        options.secretProviders,
+        options.redactor,
+        (message) => logger.info(message),
+      ),
     );
     const scmToken = secrets.get(scm.tokenSecret)?.value;
 

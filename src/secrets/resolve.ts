@@ -53,6 +53,8 @@ export async function resolveSecrets(
   redactor: Redactor,
   /** The worker's own credentials (the SCM tokens): the agent gets them only when asked to. */
   workerCredentials: readonly string[] = ['GITHUB_TOKEN'],
+  /** Told of each optional secret that was not found (it is skipped). */
+  onSkipped: (description: string) => void = () => {},
 ): Promise<Map<string, ResolvedSecret>> {
   const byScheme = new Map<SecretScheme, SecretSpec[]>();
   for (const spec of specs) {
@@ -79,6 +81,7 @@ export async function resolveSecrets(
       const value = values.get(key);
       if (value === undefined) {
         if (spec.required) missing.push(`secret ${spec.name} (${scheme}:${key}) was not found`);
+        else onSkipped(`optional secret ${spec.name} (${scheme}:${key}) was not found: skipped`);
         continue;
       }
       const exposeToAgent = spec.exposeToAgent ?? !workerCredentials.includes(spec.name);

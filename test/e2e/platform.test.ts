@@ -262,6 +262,9 @@ describe('a job reporting to its platform', () => {
     expect(run.result?.failure.message).toContain('SENTRY_TOKEN (ssm:/viberator/acme/missing)');
     expect(run.result?.failure.message).toContain('LINEAR_TOKEN (platform:absent)');
     expect(run.result?.failure.message).not.toContain('OPTIONAL_TOKEN');
+    expect(run.stderr).toContain(
+      'optional secret OPTIONAL_TOKEN (platform:also-absent) was not found: skipped',
+    );
     expect(platform.results[0]).toMatchObject({ failure: { code: 'missing_secret' } });
   });
 });
