@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import type { CommandSpec } from './run-process.js';
+import { type CommandSpec, signalGroup } from './run-process.js';
 
 /** How a short command ended. */
 export interface CommandOutcome {
@@ -74,14 +74,5 @@ export async function runCommand(
     opts.signal?.removeEventListener('abort', onAbort);
     signalGroup(child.pid, 'SIGKILL');
     await spec.cleanup?.().catch(() => {});
-  }
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone
   }
 }

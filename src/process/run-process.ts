@@ -152,7 +152,7 @@ export async function runProcess(
 }
 
 /** Signals a whole process group; a group that is already gone is fine. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, signal);

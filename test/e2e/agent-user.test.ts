@@ -5,22 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AGENT_UID } from '../../src/isolation/agent-identity.js';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload } from '../support/payloads.js';
+import { processesOfUid } from '../support/processes.js';
 import { CLI, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 import { asUser, type ThrowawayUser, ThrowawayUsers } from '../support/throwaway-users.js';
 
 const isRoot = process.getuid?.() === 0;
-
-/** Live (non-zombie) processes of a uid. */
-async function processesOf(uid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/^State:\s+Z/m.test(status))
-      found.push(Number(entry));
-  }
-  return found;
-}
 
 /**
  * A prompt whose agent records its uid, leaves a process behind in a session of its own and
@@ -104,7 +93,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
       String(agent.uid),
     );
-    expect(await processesOf(agent.uid)).toEqual([]);
+    expect(await processesOfUid(agent.uid)).toEqual([]);
     // The workspace is gone, the agent's own files in it included.
     expect(await readdir(workRoot)).toEqual([]);
     expect(run.stderr).not.toContain('same-user mode');
@@ -132,7 +121,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     );
     expect(run.stderr.match(/same-user mode/g)).toHaveLength(1);
     // Best effort in this mode, but the leftover carried the run's marker and is gone.
-    expect(await processesOf(worker.uid)).toEqual([]);
+    expect(await processesOfUid(worker.uid)).toEqual([]);
 
     const doctor = await runCli(['doctor'], {
       prefix: asUser(worker),
@@ -190,7 +179,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
         String(DEFAULT_AGENT_UID),
       );
-      expect(await processesOf(DEFAULT_AGENT_UID)).toEqual([]);
+      expect(await processesOfUid(DEFAULT_AGENT_UID)).toEqual([]);
       await rm(workRoot, { recursive: true, force: true });
     });
 
@@ -222,7 +211,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       const uid = 61977;
       const leftover = spawn('setsid', ['sleep', '120'], { uid, gid: uid, stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 200));
-      expect((await processesOf(uid)).length).toBeGreaterThan(0);
+      expect((await processesOfUid(uid)).length).toBeGreaterThan(0);
       const workRoot = await tempDir('viberator-leftover-');
       const run = await runCli(['run', '--payload', '-'], {
         env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: `${uid}:${uid}` }),
@@ -238,7 +227,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       leftover.kill('SIGKILL');
       expect(run.result?.failure).toBeUndefined();
       expect(run.stderr).toContain('stopping processes the agent user left running');
-      expect(await processesOf(uid)).toEqual([]);
+      expect(await processesOfUid(uid)).toEqual([]);
       await rm(workRoot, { recursive: true, force: true });
     });
 

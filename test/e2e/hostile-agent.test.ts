@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload } from '../support/payloads.js';
+import { processesOfUid } from '../support/processes.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 import { startTrapServer, type TrapServer } from '../support/trap-server.js';
 
@@ -14,18 +15,6 @@ const isRoot = process.getuid?.() === 0;
 
 async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8').catch(() => '');
-}
-
-/** Live (non-zombie) processes of a uid, from /proc. */
-async function processesOf(uid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readText(`/proc/${entry}/status`);
-    if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/^State:\s+Z/m.test(status))
-      found.push(Number(entry));
-  }
-  return found;
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -124,7 +113,7 @@ describe.runIf(isRoot)('a hostile agent', () => {
       expect(stolen).not.toContain(secret);
 
     // No process of the agent outlived the job: the setsid loop is gone and stays gone.
-    expect(await processesOf(agentUid)).toEqual([]);
+    expect(await processesOfUid(agentUid)).toEqual([]);
     const alive = await readText(join(marks, 'alive'));
     await new Promise((r) => setTimeout(r, 700));
     expect(await readText(join(marks, 'alive'))).toBe(alive);

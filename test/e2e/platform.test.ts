@@ -1,22 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { type PlatformStandIn, startPlatformStandIn } from '../support/platform-stand-in.js';
+import { processesOfUid } from '../support/processes.js';
 import { plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-stand-in.js';
-
-/** Live (non-zombie) processes of a uid. */
-async function processesOf(uid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/^State:\s+Z/m.test(status))
-      found.push(Number(entry));
-  }
-  return found;
-}
 
 /**
  * A job with a platform (platform-api.md): events, heartbeat, cancellation, the clanker and
@@ -174,7 +162,7 @@ describe('a job reporting to its platform', () => {
     expect(run.result?.failure.message).toContain('the platform asked to stop the job');
     expect(platform.results[0]).toMatchObject({ failure: { code: 'cancelled', retryable: false } });
     expect(run.result?.branch).toBeUndefined();
-    if (process.getuid?.() === 0) expect(await processesOf(uid)).toEqual([]);
+    if (process.getuid?.() === 0) expect(await processesOfUid(uid)).toEqual([]);
   });
 
   it('the platform down for the whole job: the outcome stands, the Result is spooled, exit 3', async () => {

@@ -26,13 +26,8 @@
  * Everything else under the prefix is a 404 with the flavor's not-found body.
  */
 import { timingSafeEqual } from 'node:crypto';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueues, listenOnLoopback } from './stand-in-kit.js';
 
 /** Options for {@link startGiteaStandIn}. */
 export interface GiteaStandInOptions {
@@ -260,11 +255,7 @@ export async function startGiteaStandIn(opts: GiteaStandInOptions): Promise<Gite
   const user = { id: 4242, login: opts.login ?? 'viberator-bot' };
   const pulls: PullRecord[] = [];
   const requests: RecordedRequest[] = [];
-  const faults: Record<FailableRoute, Array<{ fault: Fault; left: number }>> = {
-    create_pull: [],
-    list_pulls: [],
-    get_pull: [],
-  };
+  const faults = new FaultQueues<FailableRoute, Fault>();
   const repos = new Map<string, Repo>();
   const nextNumber = new Map<number, number>();
   let nextPullId = 1001;
@@ -312,13 +303,7 @@ export async function startGiteaStandIn(opts: GiteaStandInOptions): Promise<Gite
     repo: repoRef(repo),
   });
 
-  const takeFault = (route: FailableRoute): Fault | undefined => {
-    const next = faults[route][0];
-    if (!next) return undefined;
-    next.left -= 1;
-    if (next.left <= 0) faults[route].shift();
-    return next.fault;
-  };
+  const takeFault = (route: FailableRoute): Fault | undefined => faults.take(route);
 
   const pullsOf = (repo: Repo): PullRecord[] => pulls.filter((p) => p.base.repo_id === repo.id);
 
@@ -538,49 +523,20 @@ export async function startGiteaStandIn(opts: GiteaStandInOptions): Promise<Gite
     return send(res, pull ? { status: 200, body: pull } : notFound());
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        send(res, error(500, `stand-in: ${err instanceof Error ? err.message : String(err)}`));
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const { origin, close } = await listenOnLoopback(handle, (res, text) =>
+    send(res, error(500, `stand-in: ${text}`)),
+  );
   baseUrl = `${origin}${prefix.replace(/\/api\/v1$/, '')}`;
   apiUrl = `${origin}${prefix}`;
   swaggerUrl = `${baseUrl}/api/swagger`;
 
-  let closed: Promise<void> | undefined;
   return {
     baseUrl,
     apiUrl,
     pulls,
     requests,
-    fault: (route, fault, times = 1) => {
-      faults[route].push({ fault, left: times === 'always' ? Number.POSITIVE_INFINITY : times });
-    },
-    clearFaults: () => {
-      faults.create_pull.length = 0;
-      faults.list_pulls.length = 0;
-      faults.get_pull.length = 0;
-    },
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hanging requests and keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    fault: (route, fault, times = 1) => faults.add(route, fault, times),
+    clearFaults: () => faults.clear(),
+    close,
   };
 }

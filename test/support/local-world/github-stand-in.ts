@@ -5,8 +5,8 @@
  * against it unchanged (its `baseUrl` pointed at {@link GitHubStandIn.apiUrl}).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueues, listenOnLoopback } from './stand-in-kit.js';
 
 /** Options for {@link startGitHubStandIn}. */
 export interface GitHubStandInOptions {
@@ -220,10 +220,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   const login = opts.login ?? 'viberator-bot';
   const pulls: PullRecord[] = [];
   const requests: GitHubStandIn['requests'] = [];
-  const faults: Record<FailableRoute, Array<{ fault: Fault; left: number }>> = {
-    create_pull: [],
-    list_pulls: [],
-  };
+  const faults = new FaultQueues<FailableRoute, Fault>();
   const nextNumber = new Map<string, number>();
   let baseUrl = '';
   let apiUrl = '';
@@ -246,13 +243,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   };
 
   /** The fault for this request on `route`, if one is queued; uses up one of its times. */
-  const takeFault = (route: FailableRoute): Fault | undefined => {
-    const next = faults[route][0];
-    if (!next) return undefined;
-    next.left -= 1;
-    if (next.left <= 0) faults[route].shift();
-    return next.fault;
-  };
+  const takeFault = (route: FailableRoute): Fault | undefined => faults.take(route);
 
   /** Which failable route a request is on, if any. */
   const failableRoute = (method: string, path: string): FailableRoute | undefined => {
@@ -459,25 +450,10 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
     send(res, reply ?? notFound);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        const message = error instanceof Error ? error.message : String(error);
-        send(res, { status: 500, body: errorBody(500, `Stand-in error: ${message}`) });
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
+  const { origin, close } = await listenOnLoopback(handle, (res, message) =>
+    send(res, { status: 500, body: errorBody(500, `Stand-in error: ${message}`) }),
+  );
+  baseUrl = origin;
   apiUrl = `${baseUrl}${prefix}`;
 
   return {
@@ -485,25 +461,11 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
     apiUrl,
     pulls,
     requests,
-    failNext: (failRoute, status, message, errors) => {
-      faults[failRoute].push({ fault: { status, message, errors }, left: 1 });
-    },
-    fault: (failRoute, fault, times = 1) => {
-      faults[failRoute].push({
-        fault,
-        left: times === 'always' ? Number.POSITIVE_INFINITY : times,
-      });
-    },
-    clearFaults: () => {
-      faults.create_pull.length = 0;
-      faults.list_pulls.length = 0;
-    },
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Octokit's fetch keeps connections alive; without this close() would wait for them.
-      server.closeAllConnections();
-      await closed;
-    },
+    failNext: (failRoute, status, message, errors) =>
+      faults.add(failRoute, { status, message, errors }),
+    fault: (failRoute, fault, times = 1) => faults.add(failRoute, fault, times),
+    clearFaults: () => faults.clear(),
+    close,
   };
 }
 

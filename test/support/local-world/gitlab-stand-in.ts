@@ -17,13 +17,8 @@
  * Everything else under the prefix is GitLab's catch-all 404 `{"error":"404 Not Found"}`.
  */
 import { timingSafeEqual } from 'node:crypto';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueues, listenOnLoopback } from './stand-in-kit.js';
 
 /** Options for {@link startGitLabStandIn}. */
 export interface GitLabStandInOptions {
@@ -295,10 +290,7 @@ export async function startGitLabStandIn(opts: GitLabStandInOptions): Promise<Gi
   const author = { id: 4242, username, name: username, state: 'active' as const };
   const mergeRequests: MergeRequestRecord[] = [];
   const requests: RecordedRequest[] = [];
-  const faults: Record<FailableRoute, Array<{ fault: Fault; left: number }>> = {
-    create_mr: [],
-    list_mrs: [],
-  };
+  const faults = new FaultQueues<FailableRoute, Fault>();
   const byPath = new Map<string, Project>();
   const byId = new Map<number, Project>();
   const nextIid = new Map<number, number>();
@@ -323,13 +315,7 @@ export async function startGitLabStandIn(opts: GitLabStandInOptions): Promise<Gi
     return /^[^/]+(\/[^/]+)+$/.test(id) ? register(id) : undefined;
   };
 
-  const takeFault = (route: FailableRoute): Fault | undefined => {
-    const next = faults[route][0];
-    if (!next) return undefined;
-    next.left -= 1;
-    if (next.left <= 0) faults[route].shift();
-    return next.fault;
-  };
+  const takeFault = (route: FailableRoute): Fault | undefined => faults.take(route);
 
   const mrsOf = (project: Project): MergeRequestRecord[] =>
     mergeRequests.filter((mr) => mr.project_id === project.id);
@@ -506,49 +492,20 @@ export async function startGitLabStandIn(opts: GitLabStandInOptions): Promise<Gi
     return send(res, mr ? { status: 200, body: mr } : message(404, '404 Merge Request Not Found'));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        const text = error instanceof Error ? error.message : String(error);
-        send(res, message(500, `500 Internal Server Error (stand-in: ${text})`));
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const { origin, close } = await listenOnLoopback(handle, (res, text) =>
+    send(res, message(500, `500 Internal Server Error (stand-in: ${text})`)),
+  );
   baseUrl = `${origin}${prefix.replace(/\/api\/v4$/, '')}`;
   apiUrl = `${origin}${prefix}`;
 
-  let closed: Promise<void> | undefined;
   return {
     baseUrl,
     apiUrl,
     mergeRequests,
     requests,
     projectId: (fullPath) => byPath.get(fullPath.toLowerCase())?.id,
-    fault: (route, fault, times = 1) => {
-      faults[route].push({ fault, left: times === 'always' ? Number.POSITIVE_INFINITY : times });
-    },
-    clearFaults: () => {
-      faults.create_mr.length = 0;
-      faults.list_mrs.length = 0;
-    },
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hanging requests and keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    fault: (route, fault, times = 1) => faults.add(route, fault, times),
+    clearFaults: () => faults.clear(),
+    close,
   };
 }
