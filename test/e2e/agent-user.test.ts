@@ -6,7 +6,7 @@ import { DEFAULT_AGENT_UID } from '../../src/isolation/agent-identity.js';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload } from '../support/payloads.js';
 import { processesOfUid } from '../support/processes.js';
-import { CLI, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 import { asUser, type ThrowawayUser, ThrowawayUsers } from '../support/throwaway-users.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -70,23 +70,32 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     });
   }
 
+  /** Runs the job `jobId` (its agent records its uid under that name) with `env`. */
+  function runJob(jobId: string, env: Record<string, string>, user?: ThrowawayUser) {
+    return runCli(['run', '--payload', '-'], {
+      prefix: user ? asUser(user) : undefined,
+      env: jobEnv(env),
+      stdin: JSON.stringify(
+        executionPayload({
+          jobId,
+          repoUrl: world.repoUrl,
+          modelUrl: world.model.url,
+          prompt: agentPrompt(marks, jobId),
+        }),
+      ),
+    });
+  }
+
   it('a non-root worker with a sudo rule runs the agent as the agent user, and leaves nothing behind', async () => {
     const agent = await users.create('agent');
     const worker = await users.create('worker', [agent]);
     await users.allowSudo(worker, agent);
     const { workRoot, home } = await homeFor(worker);
-    const run = await runCli(['run', '--payload', '-'], {
-      prefix: asUser(worker),
-      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name }),
-      stdin: JSON.stringify(
-        executionPayload({
-          jobId: 'job_sudo',
-          repoUrl: world.repoUrl,
-          modelUrl: world.model.url,
-          prompt: agentPrompt(marks, 'job_sudo'),
-        }),
-      ),
-    });
+    const run = await runJob(
+      'job_sudo',
+      { VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name },
+      worker,
+    );
     expect(run.result?.failure).toBeUndefined();
     expect(run.code).toBe(0);
     expect(run.result?.prUrl).toBeDefined();
@@ -102,18 +111,11 @@ describe.runIf(isRoot)('who the agent runs as', () => {
   it('a non-root worker without a way to switch runs in same-user mode: warned once, shown by doctor', async () => {
     const worker = await users.create('solo');
     const { workRoot, home } = await homeFor(worker);
-    const run = await runCli(['run', '--payload', '-'], {
-      prefix: asUser(worker),
-      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: '' }),
-      stdin: JSON.stringify(
-        executionPayload({
-          jobId: 'job_same_user',
-          repoUrl: world.repoUrl,
-          modelUrl: world.model.url,
-          prompt: agentPrompt(marks, 'job_same_user'),
-        }),
-      ),
-    });
+    const run = await runJob(
+      'job_same_user',
+      { VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: '' },
+      worker,
+    );
     expect(run.result?.failure).toBeUndefined();
     expect(run.code).toBe(0);
     expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
@@ -134,18 +136,11 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     const agent = await users.create('other');
     const worker = await users.create('nosudo');
     const { workRoot, home } = await homeFor(worker);
-    const run = await runCli(['run', '--payload', '-'], {
-      prefix: asUser(worker),
-      env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name }),
-      stdin: JSON.stringify(
-        executionPayload({
-          jobId: 'job_no_rule',
-          repoUrl: world.repoUrl,
-          modelUrl: world.model.url,
-          prompt: agentPrompt(marks, 'job_no_rule'),
-        }),
-      ),
-    });
+    const run = await runJob(
+      'job_no_rule',
+      { VIBERATOR_WORK_ROOT: workRoot, HOME: home, VIBERATOR_AGENT_USER: agent.name },
+      worker,
+    );
     expect(run.code).toBe(1);
     expect(run.result?.failure).toMatchObject({
       code: 'internal_error',
@@ -164,16 +159,9 @@ describe.runIf(isRoot)('who the agent runs as', () => {
 
     it('without VIBERATOR_AGENT_USER the agent runs as the reserved uid', async () => {
       const workRoot = await tempDir('viberator-reserved-');
-      const run = await runCli(['run', '--payload', '-'], {
-        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: '' }),
-        stdin: JSON.stringify(
-          executionPayload({
-            jobId: 'job_reserved',
-            repoUrl: world.repoUrl,
-            modelUrl: world.model.url,
-            prompt: agentPrompt(marks, 'job_reserved'),
-          }),
-        ),
+      const run = await runJob('job_reserved', {
+        VIBERATOR_WORK_ROOT: workRoot,
+        VIBERATOR_AGENT_USER: '',
       });
       expect(run.result?.failure).toBeUndefined();
       expect((await readFile(join(marks, run.result?.jobId ?? ''), 'utf8')).trim()).toBe(
@@ -186,16 +174,9 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     it('refuses the reserved uid while a process of it runs, naming the fix', async () => {
       squatter = spawn('sleep', ['60'], { uid: DEFAULT_AGENT_UID, gid: DEFAULT_AGENT_UID });
       const workRoot = await tempDir('viberator-reserved-');
-      const run = await runCli(['run', '--payload', '-'], {
-        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: '' }),
-        stdin: JSON.stringify(
-          executionPayload({
-            jobId: 'job_squatted',
-            repoUrl: world.repoUrl,
-            modelUrl: world.model.url,
-            prompt: agentPrompt(marks, 'job_squatted'),
-          }),
-        ),
+      const run = await runJob('job_squatted', {
+        VIBERATOR_WORK_ROOT: workRoot,
+        VIBERATOR_AGENT_USER: '',
       });
       squatter.kill('SIGKILL');
       expect(run.code).toBe(1);
@@ -213,16 +194,9 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect((await processesOfUid(uid)).length).toBeGreaterThan(0);
       const workRoot = await tempDir('viberator-leftover-');
-      const run = await runCli(['run', '--payload', '-'], {
-        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: `${uid}:${uid}` }),
-        stdin: JSON.stringify(
-          executionPayload({
-            jobId: 'job_leftover',
-            repoUrl: world.repoUrl,
-            modelUrl: world.model.url,
-            prompt: agentPrompt(marks, 'job_leftover'),
-          }),
-        ),
+      const run = await runJob('job_leftover', {
+        VIBERATOR_WORK_ROOT: workRoot,
+        VIBERATOR_AGENT_USER: `${uid}:${uid}`,
       });
       leftover.kill('SIGKILL');
       expect(run.result?.failure).toBeUndefined();
@@ -233,16 +207,9 @@ describe.runIf(isRoot)('who the agent runs as', () => {
 
     it('refuses nobody, which other programs share', async () => {
       const workRoot = await tempDir('viberator-nobody-');
-      const run = await runCli(['run', '--payload', '-'], {
-        env: jobEnv({ VIBERATOR_WORK_ROOT: workRoot, VIBERATOR_AGENT_USER: 'nobody' }),
-        stdin: JSON.stringify(
-          executionPayload({
-            jobId: 'job_nobody',
-            repoUrl: world.repoUrl,
-            modelUrl: world.model.url,
-            prompt: agentPrompt(marks, 'job_nobody'),
-          }),
-        ),
+      const run = await runJob('job_nobody', {
+        VIBERATOR_WORK_ROOT: workRoot,
+        VIBERATOR_AGENT_USER: 'nobody',
       });
       expect(run.result?.failure).toMatchObject({ code: 'internal_error', retryable: false });
       expect(run.result?.failure.message).toContain('nobody');
@@ -250,6 +217,3 @@ describe.runIf(isRoot)('who the agent runs as', () => {
     });
   });
 });
-
-// The CLI path is shared with runCli; keep the import used for clarity of what runs.
-void CLI;
