@@ -1,3 +1,5 @@
+import type { Clanker } from '../payload/schema.js';
+import type { Phase } from '../payload/templates.js';
 import type { CommandSpec } from '../process/run-process.js';
 import type { AgentOutputParser, AgentSlug } from './types.js';
 
@@ -5,6 +7,22 @@ import type { AgentOutputParser, AgentSlug } from './types.js';
 export interface Skill {
   name: string;
   files: Array<{ path: string; content: string }>;
+}
+
+/**
+ * How the agent reaches its model: the one seam per adapter through which the endpoint and
+ * the key travel. The adapter turns it into its CLI's own form (flag, env variable or a
+ * config file that names an env variable); a later model gateway only changes these values.
+ */
+export interface ModelAccess {
+  /** The payload secret name the key came from (one of the adapter's `modelKeys`). */
+  keyName: string;
+  /** The key itself: only ever put in the agent's environment, never in a file or argv. */
+  key: string;
+  /** `clanker.baseUrl`, when the clanker overrides the provider's endpoint. */
+  baseUrl?: string;
+  /** `clanker.model`, when given. */
+  model?: string;
 }
 
 /** Everything an adapter needs to prepare and start one run. */
@@ -18,18 +36,44 @@ export interface AgentContext {
   tmpDir: string;
   /** Path of the CLI to run. */
   binary: string;
+  /** The interpreter the CLI runs under, when the adapter declares a `launcher`. */
+  launcher?: string;
+  /** The job's prompt: to reach the CLI on stdin or in a file, never in argv. */
   prompt: string;
-  model?: string;
-  baseUrl?: string;
+  /** The prompt written to a file the agent can read (for CLIs that take no stdin). */
+  promptFile: string;
+  phase: Phase;
+  /** The worker's wall-clock limit for the run, in ms (for CLIs with their own option). */
+  timeLimitMs: number;
+  model: ModelAccess;
+  /** The clanker (for adapters whose configuration depends on it, e.g. a provider). */
+  clanker: Clanker;
   agentsMd?: string;
   skills: Skill[];
-  /** The environment every agent gets: allowlisted host variables, HOME, TMPDIR, exposed secrets. */
+  /**
+   * The environment every agent gets: allowlisted host variables, HOME, TMPDIR and the
+   * payload secrets exposed to the agent. The model key is not in it: see `model`.
+   */
   baseEnv: Record<string, string>;
 }
 
-/** Which secrets an agent needs: at least one of `anyOf`. */
-export interface SecretRequirement {
-  anyOf: string[];
+/** A file the adapter wants in the checkout for the run only (an instructions file). */
+export interface CheckoutFile {
+  /** Path relative to the checkout, e.g. `AGENTS.md`. */
+  path: string;
+  content: string;
+}
+
+/** An interpreter a CLI needs besides the worker's own Node (e.g. Node ≥ 22.19). */
+export interface LauncherRequirement {
+  /** Executable name, e.g. `node`. */
+  program: string;
+  /** Lowest version that works, `major.minor.patch`. */
+  minVersion: string;
+  /** Arguments that print the version, e.g. `['--version']`. */
+  versionArgs: string[];
+  /** How to get one, for `agent_unavailable` and `doctor`. */
+  installHint: string;
 }
 
 /**
@@ -42,11 +86,25 @@ export interface AgentAdapter {
   readonly displayName: string;
   /** Executable name looked up on PATH. */
   readonly binaryName: string;
-  requiredSecrets(): SecretRequirement;
+  /** How to install the CLI (the pinned version), for `agent_unavailable` and `doctor`. */
+  readonly installHint: string;
+  /** An interpreter the CLI needs, found by the worker and by `doctor`. */
+  readonly launcher?: LauncherRequirement;
+  /**
+   * Payload secret names accepted as the model key for this clanker, in order of preference
+   * (any one of them). May depend on the clanker: OpenCode's provider, Qwen's endpoint.
+   */
+  modelKeys(clanker: Pick<Clanker, 'model' | 'baseUrl'>): string[];
   /** A binary shipped with the worker (an npm dependency), if any. */
   bundledBinary?(): string | undefined;
-  /** Writes config, instructions and skills — outside the checkout where the agent allows. */
+  /** Writes config and skills into the agent's home and config dir (before the clone). */
   prepare(ctx: AgentContext): Promise<void>;
+  /**
+   * Instruction files the CLI reads only from the checkout. The worker places them after
+   * the clone, hides them from the agent's git, and never commits them: a file the
+   * repository already has reaches the commit exactly as it was.
+   */
+  checkoutFiles?(ctx: AgentContext): CheckoutFile[];
   command(ctx: AgentContext): CommandSpec;
   createParser(): AgentOutputParser;
 }

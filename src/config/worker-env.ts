@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AgentSearch, pinnedAgentsBinDir } from '../agents/locate-binary.js';
 import { WorkerError } from '../errors.js';
 import type { GitLimits } from '../git/git-runner.js';
 
@@ -79,10 +80,23 @@ export interface WorkerEnv {
   heartbeatMs: number;
   /** How long the Result is retried before it is spooled. */
   resultDeadlineMs: number;
-  /** `VIBERATOR_AGENT_BIN_<SLUG>` overrides, by upper-snake slug (`CLAUDE_CODE`). */
-  agentBins: Record<string, string>;
+  /** Where agent CLIs are looked for (`VIBERATOR_AGENT_BIN_<SLUG>`, `VIBERATOR_AGENTS_DIR`, PATH). */
+  agentSearch: AgentSearch;
   /** The host environment, for the allowlist the agent's environment is built from. */
   host: NodeJS.ProcessEnv;
+}
+
+/** Where agent CLIs are looked for, from the environment (also used by `doctor`). */
+export function agentSearchFrom(env: NodeJS.ProcessEnv): AgentSearch {
+  const overrides: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (/^VIBERATOR_AGENT_(BIN|LAUNCHER)_[A-Z0-9_]+$/.test(name) && value) overrides[name] = value;
+  }
+  return {
+    overrides,
+    agentsBinDir: pinnedAgentsBinDir(env.VIBERATOR_AGENTS_DIR || undefined),
+    path: env.PATH,
+  };
 }
 
 export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv {
@@ -99,11 +113,6 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
     });
   }
   const values = parsed.data;
-  const agentBins: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    const match = /^VIBERATOR_AGENT_BIN_([A-Z0-9_]+)$/.exec(name);
-    if (match?.[1] && value) agentBins[match[1]] = value;
-  }
   return {
     workRoot: values.VIBERATOR_WORK_ROOT,
     logLevel: values.VIBERATOR_LOG_LEVEL,
@@ -122,7 +131,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
     agentUser: values.VIBERATOR_AGENT_USER,
     heartbeatMs: values.VIBERATOR_HEARTBEAT_INTERVAL * 1000,
     resultDeadlineMs: values.VIBERATOR_RESULT_DEADLINE * 1000,
-    agentBins,
+    agentSearch: agentSearchFrom(env),
     host: env,
   };
 }

@@ -1,6 +1,6 @@
 import type { AgentAdapter } from '../agents/adapter.js';
 import { WorkerError } from '../errors.js';
-import type { Payload } from '../payload/schema.js';
+import type { Clanker, Payload } from '../payload/schema.js';
 import { phaseOf } from '../payload/templates.js';
 import type { ValidatedPayload } from '../payload/validate.js';
 import type { ScmProvider } from '../scm/provider.js';
@@ -17,11 +17,12 @@ export async function fetchCredentials(
   payload: Payload,
   validated: ValidatedPayload,
   adapter: AgentAdapter,
+  clanker: Clanker,
   scm: ScmProvider,
   providers: SecretProvider[],
   redactor: Redactor,
   log: (message: string) => void = () => {},
-): Promise<Map<string, ResolvedSecret>> {
+): Promise<{ secrets: Map<string, ResolvedSecret>; modelKey: ResolvedSecret }> {
   const secrets = await resolveSecrets(
     payload.secrets,
     providers,
@@ -29,11 +30,13 @@ export async function fetchCredentials(
     Object.values(SCM_PROVIDERS).map((scm) => scm.tokenSecret),
     log,
   );
-  const { anyOf } = adapter.requiredSecrets();
-  if (!anyOf.some((name) => secrets.get(name)?.exposeToAgent)) {
+  const anyOf = adapter.modelKeys(clanker);
+  const modelKey = anyOf.map((name) => secrets.get(name)).find((secret) => secret !== undefined);
+  if (!modelKey) {
+    const provider = clanker.model?.includes('/') ? ` for model ${clanker.model}` : '';
     throw new WorkerError(
       'missing_secret',
-      `${adapter.displayName} needs ${anyOf.join(' or ')}: add it to the payload's secrets (exposed to the agent)`,
+      `${adapter.displayName} needs ${anyOf.join(' or ')}${provider}: add it to the payload's secrets`,
     );
   }
   const pushes = phaseOf(payload.template) === 'execution' || phaseOf(payload.template) === 'claw';
@@ -43,5 +46,5 @@ export async function fetchCredentials(
       `secret ${scm.tokenSecret} is needed to push the branch and open the ${scm.requestNoun} on ${scm.displayName}: add it to the payload's secrets (${scm.tokenScopes})`,
     );
   }
-  return secrets;
+  return { secrets, modelKey };
 }

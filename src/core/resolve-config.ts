@@ -25,15 +25,6 @@ export async function resolveConfig(
     clanker = await fetchClanker(clankerId);
   }
   const adapter = adapterFor(clanker.agent);
-  if (!adapter) {
-    throw new WorkerError(
-      'agent_unavailable',
-      `agent ${clanker.agent} is not supported by this worker yet`,
-      {
-        step: 'resolving_config',
-      },
-    );
-  }
   const rendered = renderBranchName(payload.project.branchNameTemplate, {
     ticket: payload.ticket?.key ?? payload.claw?.key,
     original_ticket: payload.ticket?.originalKey ?? payload.ticket?.key,

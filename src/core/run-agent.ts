@@ -108,7 +108,7 @@ export async function runAgent(
     const exit = result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
     const reason = end.outcome.failureReason ?? 'no reason given';
     const advice = end.outcome.credentialsRejected
-      ? `; the model API refused the credentials: check the ${adapter.requiredSecrets().anyOf.join(' or ')} secret${ctx.baseUrl ? ` and clanker.baseUrl (${ctx.baseUrl})` : ''}`
+      ? `; the model API refused the credentials: check the ${ctx.model.keyName} secret${ctx.model.baseUrl ? ` and clanker.baseUrl (${ctx.model.baseUrl})` : ''}`
       : '';
     throw new WorkerError(
       'agent_failed',

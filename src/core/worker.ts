@@ -1,6 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../agents/adapter.js';
-import { locateAgentBinary } from '../agents/locate-binary.js';
+import { locateAgent } from '../agents/locate-binary.js';
 import type { WorkerEnv } from '../config/worker-env.js';
 import { toFailure, WorkerError } from '../errors.js';
 import type { Step } from '../events.js';
@@ -30,6 +31,7 @@ import { changeTitle } from './pull-request-text.js';
 import { resolveConfig } from './resolve-config.js';
 import { addUsage, type Result } from './result.js';
 import { runAgent } from './run-agent.js';
+import { stageCheckoutFiles } from './stage-checkout-files.js';
 import { stopFailure } from './stop-request.js';
 
 /** Everything one job needs; entry points build it, the core never reads process.env. */
@@ -126,11 +128,12 @@ async function runSteps(options: JobOptions): Promise<Result> {
       provider: payload.repository.provider,
       url: validated.repository.kind === 'remote' ? validated.repository.url : undefined,
     });
-    const secrets = await step('fetching_credentials', () =>
+    const { secrets, modelKey } = await step('fetching_credentials', () =>
       fetchCredentials(
         payload,
         validated,
         adapter,
+        clanker,
         scm,
         options.secretProviders,
         options.redactor,
@@ -139,13 +142,20 @@ async function runSteps(options: JobOptions): Promise<Result> {
     );
     const scmToken = secrets.get(scm.tokenSecret)?.value;
 
+    // The model key reaches the agent through its adapter's one seam (ModelAccess), never
+    // as a plain variable beside the others.
+    const modelKeyNames = new Set(adapter.modelKeys(clanker));
     const exposed = Object.fromEntries(
       [...secrets.values()]
-        .filter((secret) => secret.exposeToAgent)
+        .filter((secret) => secret.exposeToAgent && !modelKeyNames.has(secret.name))
         .map((secret) => [secret.name, secret.value]),
     );
-    const { ws, ctx, identity } = await step('initialising_agent', async () => {
-      const binary = await locateAgentBinary(adapter, options.env.agentBins, options.env.host.PATH);
+    const wallClockMs = Math.min(
+      payload.project.workerSettings.maxExecutionTime * 1000,
+      options.agentTimeLimitMs ?? Number.POSITIVE_INFINITY,
+    );
+    const { ws, ctx, identity, placed } = await step('initialising_agent', async () => {
+      const located = await locateAgent(adapter, options.env.agentSearch);
       const identity = await agentIdentityFor(options.env, logger);
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
@@ -153,10 +163,19 @@ async function runSteps(options: JobOptions): Promise<Result> {
         homeDir: workspace.home,
         configDir: workspace.agentConfig,
         tmpDir: workspace.tmp,
-        binary,
+        binary: located.binary,
+        launcher: located.launcher,
         prompt: payload.prompt,
-        model: clanker.model,
-        baseUrl: clanker.baseUrl,
+        promptFile: join(workspace.agentConfig, 'prompt.md'),
+        phase,
+        timeLimitMs: wallClockMs,
+        model: {
+          keyName: modelKey.name,
+          key: modelKey.value,
+          baseUrl: clanker.baseUrl,
+          model: clanker.model,
+        },
+        clanker,
         agentsMd: clanker.agentsMd,
         skills: clanker.skills ?? [],
         baseEnv: agentBaseEnv({
@@ -167,8 +186,13 @@ async function runSteps(options: JobOptions): Promise<Result> {
         }),
       };
       await adapter.prepare(ctx);
+      await writeFile(ctx.promptFile, ctx.prompt, { mode: 0o600 });
+      const placed = await stageCheckoutFiles(
+        adapter.checkoutFiles?.(ctx) ?? [],
+        workspace.agentConfig,
+      );
       await handOverToAgent(identity, workspace.agentConfig);
-      return { ws: workspace, ctx, identity };
+      return { ws: workspace, ctx, identity, placed };
     });
     const git: GitSetup = {
       source:
@@ -195,20 +219,20 @@ async function runSteps(options: JobOptions): Promise<Result> {
         workBranch: branch,
         baseSha: checkout.baseSha,
         agentTmp: ws.tmp,
+        placed,
       });
       return { checkout, gitDirState };
     });
 
     if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
       scm.preload?.();
-    const run = await step('running_agent', () => {
-      const configured = payload.project.workerSettings.maxExecutionTime * 1000;
-      return runAgent(
+    const run = await step('running_agent', () =>
+      runAgent(
         adapter,
         ctx,
         { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
         {
-          wallClockMs: Math.min(configured, options.agentTimeLimitMs ?? configured),
+          wallClockMs,
           inactivityMs: options.env.agentInactivityMs,
           killGraceMs: options.env.killGraceMs,
           signal: options.signal,
@@ -219,8 +243,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
           events.emit(event);
           if (event.type === 'agent.usage') result.usage = addUsage(result.usage, event);
         },
-      );
-    });
+      ),
+    );
     result.agentDurationMs = run.durationMs;
     if (phase !== 'execution') result.document = run.outcome.finalText ?? '';
 
@@ -237,11 +261,13 @@ async function runSteps(options: JobOptions): Promise<Result> {
               "the agent's commits do not descend from the base commit: only its files are kept",
             );
         }
-        const outcome = await commitChanges(git, checkout.baseSha, title, {
-          jobId: payload.jobId,
-          agent: clanker.agent,
-          clankerId: clanker.id,
-        });
+        const outcome = await commitChanges(
+          git,
+          checkout.baseSha,
+          title,
+          { jobId: payload.jobId, agent: clanker.agent, clankerId: clanker.id },
+          placed.paths,
+        );
         if (outcome.changedFiles.length === 0 && phase === 'execution') {
           throw new WorkerError(
             'no_changes',

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { AGENT_CATALOG } from '../agents/catalog.js';
-import { binEnvSuffix, locateAgentBinary, whichOnPath } from '../agents/locate-binary.js';
-import { adapterFor } from '../agents/registry.js';
-import { AGENT_SLUGS } from '../agents/types.js';
+import { locateAgent, whichOnPath } from '../agents/locate-binary.js';
+import { allAdapters } from '../agents/registry.js';
+import { agentSearchFrom } from '../config/worker-env.js';
 import {
   currentHost,
   describeIdentity,
@@ -34,43 +33,34 @@ async function isolationLine(env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
-/** `viberator agents`: slug, CLI and keys of each agent. */
+/** `viberator agents`: slug, CLI and the keys each accepts (for its default provider). */
 export function listAgents(out: NodeJS.WritableStream): void {
-  for (const slug of AGENT_SLUGS) {
-    const { cli, keys } = AGENT_CATALOG[slug];
-    const status = adapterFor(slug) ? '' : '  (not supported by this version yet)';
-    out.write(`${slug.padEnd(14)} ${cli.padEnd(10)} ${keys.join(' or ')}${status}\n`);
+  for (const adapter of allAdapters()) {
+    const keys = adapter.modelKeys({}).join(' or ');
+    out.write(`${adapter.slug.padEnd(14)} ${adapter.binaryName.padEnd(10)} ${keys}\n`);
   }
 }
 
-/** `viberator doctor`: each agent found or not, with path and version; git and node. */
+/** `viberator doctor`: each agent found or not, with path, version and launcher; git and node. */
 export async function runDoctor(
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  const agentBins: Record<string, string> = {};
-  for (const slug of AGENT_SLUGS) {
-    const override = env[`VIBERATOR_AGENT_BIN_${binEnvSuffix(slug)}`];
-    if (override) agentBins[binEnvSuffix(slug)] = override;
-  }
+  const search = agentSearchFrom(env);
   let problems = 0;
-  for (const slug of AGENT_SLUGS) {
-    const { cli, keys } = AGENT_CATALOG[slug];
-    const adapter = adapterFor(slug);
-    let path: string | undefined;
-    let note = '';
+  for (const adapter of allAdapters()) {
+    const keys = adapter.modelKeys({}).join(' or ');
+    let line: string;
     try {
-      path = adapter
-        ? await locateAgentBinary(adapter, agentBins, env.PATH)
-        : await whichOnPath(cli, env.PATH);
+      const { binary, launcher } = await locateAgent(adapter, search);
+      const version = launcher
+        ? await versionOf(launcher, [binary, '--version'])
+        : await versionOf(binary);
+      line = `found ${binary} (${version})${launcher ? `, run with ${launcher} (${await versionOf(launcher)})` : ''}`;
     } catch (error) {
-      note = (error as Error).message;
+      line = `not found: ${(error as Error).message}`;
     }
-    const found = path
-      ? `found ${path} (${await versionOf(path)})`
-      : `not found${note ? `: ${note}` : ''}`;
-    const support = adapter ? '' : ' [adapter not in this version]';
-    out.write(`${slug}: ${found}; needs ${keys.join(' or ')}${support}\n`);
+    out.write(`${adapter.slug}: ${line}; needs ${keys}\n`);
   }
   out.write(`${await isolationLine(env)}\n`);
   const git = await whichOnPath('git', env.PATH);

@@ -17,19 +17,38 @@ import type { GitSetup } from './repository.js';
  * later `git add` does not rehash every file. The git dir's files are written directly
  * (HEAD, the branch ref, a config the worker composed): one git process instead of six.
  *
+ * Then it places the adapter's instruction files ($8 holds them, the paths follow): a file
+ * the repository already has gets the clanker's text appended (a symlink is replaced), and
+ * each placed path is hidden from the agent's git — untracked ones through info/exclude,
+ * tracked ones with skip-worktree — so neither `git add -A` nor `commit -a` takes them.
+ *
  * $1 checkout, $2 worker git dir, $3 the work branch's ref, $4 index handoff, $5 base
- * commit, $6 the config file, $7 the directory of the ref.
+ * commit, $6 the config file, $7 the directory of the ref, $8 the staged instruction files,
+ * then the paths of those files relative to the checkout.
  */
 const SCRIPT = `set -e
 cd "$1" 2>/dev/null || { echo "viberator: the agent user cannot enter $1: every directory above VIBERATOR_WORK_ROOT must be searchable by it" >&2; exit 97; }
 GIT_INDEX_FILE="$4" git --git-dir="$2" --work-tree="$1" read-tree --reset -u HEAD
-mkdir -p .git/objects/info .git/objects/pack .git/refs/tags "$7"
+mkdir -p .git/objects/info .git/objects/pack .git/refs/tags .git/info "$7"
 printf '%s\n' "$2/objects" > .git/objects/info/alternates
 printf '%s\n' "$5" > ".git/$3"
 printf 'ref: %s\n' "$3" > .git/HEAD
 printf '%s' "$6" > .git/config
 if [ -f "$2/shallow" ]; then cp "$2/shallow" .git/shallow; fi
 cp "$4" .git/index
+stage="$8"
+shift 8
+for p in "$@"; do
+  mkdir -p "$(dirname -- "$p")"
+  if [ -L "$p" ]; then rm -f -- "$p"; fi
+  if [ -f "$p" ]; then printf '\n\n' >> "$p"; fi
+  cat -- "$stage/$p" >> "$p"
+  if git ls-files --error-unmatch -- "$p" >/dev/null 2>&1; then
+    git update-index --skip-worktree -- "$p"
+  else
+    printf '/%s\n' "$p" >> .git/info/exclude
+  fi
+done
 `;
 
 /** A config file value in git's quoting: `"` and `\` escaped, the whole in quotes. */
@@ -60,7 +79,13 @@ function agentConfig(author: { name: string; email: string }): string {
 export async function checkOutForAgent(
   setup: GitSetup,
   identity: AgentIdentity,
-  opts: { workBranch: string; baseSha: string; agentTmp: string },
+  opts: {
+    workBranch: string;
+    baseSha: string;
+    agentTmp: string;
+    /** Instruction files to place: the directory they are staged in, and their paths. */
+    placed?: { stageDir: string; paths: string[] };
+  },
 ): Promise<void> {
   const handoff = join(opts.agentTmp, '.viberator-index');
   const env: Record<string, string> = {
@@ -94,6 +119,8 @@ export async function checkOutForAgent(
         opts.baseSha,
         agentConfig(setup.author),
         posix.dirname(`.git/refs/heads/${opts.workBranch}`),
+        opts.placed?.stageDir ?? '/nonexistent',
+        ...(opts.placed?.paths ?? []),
       ],
       cwd: opts.agentTmp,
       env,

@@ -41,6 +41,17 @@ export async function commitChanges(
 ): Promise<CommitOutcome> {
   const pathspec = ['--', '.', ...exclude.map((path) => `:(exclude,literal)${path}`)];
   await git(setup, ['add', '--all', ...pathspec]);
+  if (exclude.length > 0) {
+    // An excluded file the agent committed itself goes back to the base commit's version
+    // (or out of the tree, when the base has none): the repository's own file is kept as is.
+    await git(
+      setup,
+      ['reset', '--quiet', baseSha, '--', ...exclude.map((path) => `:(literal)${path}`)],
+      {
+        okExitCodes: [1],
+      },
+    );
+  }
   // `commit` exits 1 when there is nothing to commit: that is the answer, not a failure.
   const commit = await git(setup, ['commit', '--quiet', '--no-verify', '--file', '-'], {
     input: `${subject}\n\n${commitTrailers(identity)}\n`,

@@ -49,7 +49,7 @@ export async function buildLocalPayload(flags: LocalRunFlags): Promise<unknown> 
   const prompt = await promptText(flags.prompt);
   const isLocalPath = !/^[a-z][a-z0-9+.-]*:\/\//i.test(flags.repo);
   const agentKeys = AGENT_SLUGS.includes(flags.agent as AgentSlug)
-    ? (adapterFor(flags.agent as AgentSlug)?.requiredSecrets().anyOf ?? [])
+    ? adapterFor(flags.agent as AgentSlug).modelKeys({ model: flags.model })
     : [];
   const title = prompt.split('\n')[0]?.trim().slice(0, 72) ?? '';
   return {

@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AnthropicModelServer,
-  startAnthropicModelServer,
-} from '../support/local-world/anthropic-model-server.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/local-world/git-http-server.js';
 import { type GiteaStandIn, startGiteaStandIn } from '../support/local-world/gitea-stand-in.js';
 import { type GitLabStandIn, startGitLabStandIn } from '../support/local-world/gitlab-stand-in.js';
 import { createBareRepo, listBranches, readBranch } from '../support/local-world/seed-repo.js';
+import { type ModelServer, startModelServer } from '../support/model-server/model-server.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, runCli, tempDir } from '../support/run-cli.js';
 
@@ -34,7 +31,7 @@ describe('GitLab and Gitea', () => {
   let giteaGit: GitHttpServer;
   let gitlab: GitLabStandIn;
   let gitea: GiteaStandIn;
-  let model: AnthropicModelServer;
+  let model: ModelServer;
   const bare: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -61,7 +58,7 @@ describe('GitLab and Gitea', () => {
       branchExists: async (_o, _r, branch) =>
         (await listBranches(bare.gitea ?? '')).includes(branch),
     });
-    model = await startAnthropicModelServer({ apiKey: tokens.anthropic });
+    model = await startModelServer({ apiKey: tokens.anthropic });
   });
   afterAll(async () => {
     await Promise.allSettled([

@@ -15,9 +15,8 @@ export const claudeCodeAdapter: AgentAdapter = {
   slug: 'claude-code',
   displayName: 'Claude Code',
   binaryName: 'claude',
-
-  requiredSecrets: () => ({ anyOf: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'] }),
-
+  installHint: 'it ships with the worker: run `npm ci` in the worker',
+  modelKeys: () => ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'],
   bundledBinary() {
     try {
       const manifest = createRequire(import.meta.url).resolve(
@@ -37,7 +36,7 @@ export const claudeCodeAdapter: AgentAdapter = {
   },
 
   command(ctx: AgentContext) {
-    const args = claudeCodeArgs({ model: ctx.model });
+    const args = claudeCodeArgs({ model: ctx.model.model, phase: ctx.phase });
     const env: Record<string, string> = {
       ...ctx.baseEnv,
       CLAUDE_CONFIG_DIR: ctx.configDir,
@@ -49,7 +48,10 @@ export const claudeCodeAdapter: AgentAdapter = {
       // The CLI retries even a 401 ten times by default; the worker's limits stop the rest.
       CLAUDE_CODE_MAX_RETRIES: '2',
     };
-    if (ctx.baseUrl) env.ANTHROPIC_BASE_URL = ctx.baseUrl;
+    // The model seam: the key under the variable it came as (an API key is sent as
+    // x-api-key, an OAuth token as Bearer), the endpoint when the clanker overrides it.
+    env[ctx.model.keyName] = ctx.model.key;
+    if (ctx.model.baseUrl) env.ANTHROPIC_BASE_URL = ctx.model.baseUrl;
     return { file: ctx.binary, args, cwd: ctx.checkoutDir, env, stdin: ctx.prompt };
   },
 

@@ -75,7 +75,14 @@ describe('Claude Code parser: golden fixtures', () => {
       const expected = JSON.parse(readFileSync(`${FIXTURES}${name}.expected.json`, 'utf8')) as {
         args?: string[];
       };
-      const ctx = { binary: 'claude', checkoutDir: '/w', configDir: '/w/c', baseEnv: {} };
+      const ctx = {
+        binary: 'claude',
+        checkoutDir: '/w',
+        configDir: '/w/c',
+        baseEnv: {},
+        phase: 'execution',
+        model: { keyName: 'ANTHROPIC_API_KEY', key: 'k' },
+      };
       const adapterArgs = claudeCodeAdapter.command(ctx as unknown as AgentContext).args;
       expect(expected.args).toEqual(adapterArgs);
       expect(adapterArgs).toEqual(claudeCodeArgs());

@@ -3,18 +3,10 @@
  * object per stdout line — `system` (init, api_retry, …), `assistant` and `user` messages
  * carrying content blocks, and a final `result` with usage, cost and the run's verdict.
  */
-import { constants } from 'node:os';
 import type { AgentEvent, ToolKind } from '../../events.js';
+import { isObject, type Json, jsonLinesParser, num, str, systemMessage } from '../parsing.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
-import type { AgentExit, AgentOutcome, AgentOutputParser } from '../types.js';
-
-/**
- * stderr lines turned into events before the rest are only counted: a crashing CLI can
- * print thousands of stack lines.
- */
-const STDERR_LINE_CAP = 100;
-/** Length of the stderr excerpt put into a failure reason. */
-const REASON_EXCERPT = 500;
+import type { AgentOutcome, AgentOutputParser } from '../types.js';
 
 const TOOL_KINDS = new Map<string, ToolKind>(
   Object.entries({
@@ -43,23 +35,7 @@ export function claudeToolKind(name: string): ToolKind {
   return TOOL_KINDS.get(name) ?? 'other';
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function system(text: string): AgentEvent {
-  return { type: 'agent.message', role: 'system', text: truncateForEvent(text) };
-}
+const system = systemMessage;
 
 /** The text of a tool result's content: a string, or blocks of which text is kept. */
 function toolResultText(content: unknown): string {
@@ -232,94 +208,37 @@ function deniedTools(line: Json): string[] {
   return [...new Set(names.map((n) => n ?? 'unknown'))];
 }
 
-/** How the process ended, in words. */
-function describeExit(exit: AgentExit): string {
-  if (exit.signal) return `was terminated by ${exit.signal}`;
-  if (exit.code === null) return 'exited with an unknown status';
-  // Claude Code catches SIGTERM and exits 143 (128 + 15) instead of dying by the signal.
-  const signal = Object.entries(constants.signals).find(([, n]) => n === (exit.code ?? 0) - 128);
-  return `exited with code ${exit.code}${signal ? ` (${signal[0]})` : ''}`;
-}
-
 /** Creates a parser for one Claude Code run. */
 export function createClaudeCodeParser(): AgentOutputParser {
-  let outcome: AgentOutcome | undefined;
-  let stderrLines = 0;
-  let lastStderr: string | undefined;
-
-  const stdoutLine = (raw: string): AgentEvent[] => {
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      return [system(raw)];
-    }
-    if (!isObject(line)) return [system(raw)];
-    switch (line.type) {
-      case 'system':
-        return systemEvents(line, raw);
-      case 'assistant':
-        return assistantEvents(line, raw);
-      case 'user':
-        return userEvents(line);
-      case 'result': {
-        outcome = resultOutcome(line);
-        const events: AgentEvent[] = [];
-        const usage = usageEvent(line);
-        if (usage) events.push(usage);
-        // A denial is not a failure (the CLI exits 0), but the job may be missing work.
-        const denied = deniedTools(line);
-        if (denied.length > 0)
-          events.push(system(`Permission denied for tools: ${denied.join(', ')}`));
-        return events;
+  return jsonLinesParser({
+    displayName: 'Claude Code',
+    json(line, raw, run) {
+      switch (line.type) {
+        case 'system':
+          return systemEvents(line, raw);
+        case 'assistant':
+          return assistantEvents(line, raw);
+        case 'user':
+          return userEvents(line);
+        case 'result': {
+          run.outcome = resultOutcome(line);
+          const events: AgentEvent[] = [];
+          const usage = usageEvent(line);
+          if (usage) events.push(usage);
+          // A denial is not a failure (the CLI exits 0), but the job may be missing work.
+          const denied = deniedTools(line);
+          if (denied.length > 0)
+            events.push(system(`Permission denied for tools: ${denied.join(', ')}`));
+          return events;
+        }
+        // Partial-message chunks (only with --include-partial-messages) and progress ticks
+        // repeat what the complete messages say.
+        case 'stream_event':
+        case 'tool_progress':
+          return [];
+        default:
+          return [system(raw)];
       }
-      // Partial-message chunks (only with --include-partial-messages) and progress ticks
-      // repeat what the complete messages say.
-      case 'stream_event':
-      case 'tool_progress':
-        return [];
-      default:
-        return [system(raw)];
-    }
-  };
-
-  return {
-    line(text, stream) {
-      const raw = text.trim();
-      if (raw === '') return [];
-      if (stream === 'stdout') return stdoutLine(raw);
-      stderrLines++;
-      lastStderr = raw;
-      return stderrLines <= STDERR_LINE_CAP ? [system(`[stderr] ${raw}`)] : [];
     },
-
-    end(exit) {
-      const events: AgentEvent[] = [];
-      if (stderrLines > STDERR_LINE_CAP) {
-        events.push(system(`[stderr] ${stderrLines - STDERR_LINE_CAP} more lines not shown`));
-      }
-      const abnormal = exit.signal !== null || exit.code !== 0;
-      if (!outcome) {
-        const excerpt = lastStderr ? `: ${truncateForEvent(lastStderr, REASON_EXCERPT)}` : '';
-        return {
-          events,
-          outcome: {
-            failed: true,
-            failureReason: `Claude Code ${describeExit(exit)} without reporting a result${excerpt}`,
-          },
-        };
-      }
-      if (!outcome.failed && abnormal) {
-        // The result line said success but the process did not end cleanly: trust neither.
-        return {
-          events,
-          outcome: {
-            failed: true,
-            failureReason: `Claude Code reported success but ${describeExit(exit)}`,
-          },
-        };
-      }
-      return { events, outcome };
-    },
-  };
+  });
 }

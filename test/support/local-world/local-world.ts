@@ -1,11 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AnthropicModelServer,
-  type ModelScript,
-  startAnthropicModelServer,
-} from './anthropic-model-server.js';
+import { type ModelServer, startModelServer } from '../model-server/model-server.js';
+import type { ModelScript } from '../model-server/scripted-model.js';
 import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
 import { type GitHubStandIn, startGitHubStandIn } from './github-stand-in.js';
 import { createBareRepo, listBranches } from './seed-repo.js';
@@ -21,7 +18,7 @@ export interface LocalWorld {
   root: string;
   git: GitHttpServer;
   github: GitHubStandIn;
-  model: AnthropicModelServer;
+  model: ModelServer;
   repoUrl: string;
   bareRepo: string;
   credentials: DemoCredentials;
@@ -57,7 +54,7 @@ export async function startLocalWorld(opts: {
     branchExists: async (owner, repo, branch) =>
       `${owner}/${repo}` === DEMO_REPO && (await listBranches(bareRepo)).includes(branch),
   });
-  const model = await startAnthropicModelServer({
+  const model = await startModelServer({
     apiKey: opts.credentials.anthropicKey,
     script: opts.script,
   });

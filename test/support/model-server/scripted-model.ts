@@ -1,0 +1,162 @@
+/**
+ * The scripted model behind every wire format: a neutral view of one request (what the
+ * CLI asked, which tools it offers, how far the conversation is) and a neutral reply. The
+ * answer is decided from the request's content, never from a counter: CLIs send extra
+ * requests (titles, routing) and retry, and a counter would drift.
+ */
+import { posix } from 'node:path';
+
+export type WireName = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
+
+/** A tool the CLI offers the model, with its JSON schema when it gave one. */
+export interface OfferedTool {
+  name: string;
+  /** JSON schema of the arguments (`input_schema`, `parameters`, …), if any. */
+  parameters?: Record<string, unknown>;
+  /** True for a freeform (grammar) tool, e.g. Codex's `apply_patch`. */
+  freeform?: boolean;
+}
+
+/** One request, as every wire decodes it. */
+export interface ModelTurn {
+  wire: WireName;
+  model?: string;
+  /** The job's prompt as the CLI passed it on (context sections the CLI adds removed). */
+  prompt: string;
+  /** Every text of the request (system prompt, instructions, messages), for assertions. */
+  allText: string;
+  tools: OfferedTool[];
+  /** Tool calls the model already made in this conversation. */
+  toolCalls: number;
+  /** Tool results already in the conversation. */
+  toolResults: number;
+  /** The working directory the CLI told the model about, if it did. */
+  cwd?: string;
+  /** Whether the CLI asked for a streamed answer. */
+  stream: boolean;
+}
+
+/** What the model wants a tool to do; the tool picker turns it into the CLI's own tool. */
+export type ToolIntent =
+  | { kind: 'write'; path: string; content: string }
+  | { kind: 'bash'; command: string }
+  | { kind: 'raw'; name: string; input: Record<string, unknown> };
+
+export type ModelReply =
+  /** A final text answer, optionally preceded by thinking. */
+  | { type: 'text'; text: string; thinking?: string }
+  /** One tool call, optionally preceded by thinking and text. */
+  | { type: 'tool_call'; intent: ToolIntent; id?: string; text?: string; thinking?: string }
+  /** An HTTP error in the wire's own error JSON. */
+  | { type: 'error'; status: number; message?: string }
+  /** Accept the request and never answer (the connection stays open until close()). */
+  | { type: 'hang' };
+
+/** Decides the reply to one request. */
+export type ModelScript = (turn: ModelTurn) => ModelReply | Promise<ModelReply>;
+
+/** The directives of a prompt, see {@link defaultModelScript}. */
+export interface PromptDirectives {
+  writes: Array<{ path: string; content: string }>;
+  /** Every tool step in prompt order: the writes and the `[[bash]]` commands. */
+  steps: ToolIntent[];
+  answer?: string;
+  hang: boolean;
+  status?: number;
+}
+
+/** Parses the `[[…]]` directives of a prompt. Block contents are taken verbatim, line by line. */
+export function parseDirectives(prompt: string): PromptDirectives {
+  const directives: PromptDirectives = { writes: [], steps: [], hang: false };
+  const lines = prompt.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    const write = /^\[\[write\s+(.+?)\]\]$/.exec(line);
+    const answer = line === '[[answer]]';
+    const bash = line === '[[bash]]';
+    if (write || answer || bash) {
+      const body: string[] = [];
+      for (i++; i < lines.length && (lines[i] ?? '').trim() !== '[[end]]'; i++) {
+        body.push(lines[i] ?? '');
+      }
+      if (write?.[1]) {
+        // Each content line ends with a newline, as text files do.
+        const file = { path: write[1], content: body.map((l) => `${l}\n`).join('') };
+        directives.writes.push(file);
+        directives.steps.push({ kind: 'write', ...file });
+      } else if (bash) {
+        directives.steps.push({ kind: 'bash', command: body.join('\n').trim() });
+      } else {
+        directives.answer = body.join('\n').trim();
+      }
+      continue;
+    }
+    if (line === '[[hang]]') directives.hang = true;
+    const status = /^\[\[status\s+(\d{3})\]\]$/.exec(line);
+    if (status?.[1]) directives.status = Number(status[1]);
+  }
+  return directives;
+}
+
+/**
+ * The working directory a CLI reports to the model, searched in the given texts with the
+ * phrasings the CLIs use, the most specific first.
+ */
+export function findWorkingDirectory(texts: string[]): string | undefined {
+  for (const pattern of [
+    /Primary working directory:\s*(\/[^\n]*)/,
+    /<cwd>\s*(\/[^<\n]*)<\/cwd>/,
+    /Working directory:\s*(\/[^\n]*)/i,
+    /current working directory(?: is)?:?\s*`?(\/[^\s`'"\n]+)/i,
+    /working directory(?: is)?:?\s*`?(\/[^\s`'"\n]+)/i,
+  ]) {
+    for (const text of texts) {
+      const match = pattern.exec(text);
+      if (match?.[1]) return match[1].trim().replace(/[.,;:]+$/, '');
+    }
+  }
+  return undefined;
+}
+
+/** A relative path resolved against the reported working directory, when there is one. */
+export function absoluteIn(cwd: string | undefined, path: string): string {
+  return posix.isAbsolute(path) || !cwd ? path : posix.join(cwd, path);
+}
+
+/**
+ * The default, prompt-directed model. Requests that offer no tools (titles and other side
+ * requests) get a short plain text. Otherwise, from the job prompt:
+ * - `[[status <code>]]`: answer with that HTTP status and the wire's error JSON;
+ * - `[[hang]]`: never answer;
+ * - `[[write <path>]]` … `[[end]]`: one file-writing tool call per block, in order, one per
+ *   turn (the tool calls already in the history say which block is next);
+ * - `[[bash]]` … `[[end]]`: one shell tool call with that command, in prompt order;
+ * - `[[answer]]` … `[[end]]`: the final text once all steps are done (default: a one-line
+ *   summary of the files written, or "No changes were needed.").
+ */
+export const defaultModelScript: ModelScript = (turn) => {
+  if (turn.tools.length === 0) return { type: 'text', text: 'OK.' };
+  const directives = parseDirectives(turn.prompt);
+  if (directives.status !== undefined) return { type: 'error', status: directives.status };
+  if (directives.hang) return { type: 'hang' };
+  const next = directives.steps[turn.toolCalls];
+  if (next) return { type: 'tool_call', intent: next };
+  if (directives.answer !== undefined) return { type: 'text', text: directives.answer };
+  const paths = directives.writes.map((w) => w.path);
+  return {
+    type: 'text',
+    text: paths.length === 0 ? 'No changes were needed.' : `Wrote ${paths.join(', ')}.`,
+  };
+};
+
+/** A rough token count, so usage figures look plausible and vary with the input. */
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** Splits a string into a few chunks, as a real stream would deliver it. */
+export function chunks(text: string, size = 64): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}

@@ -1,0 +1,12 @@
+// PLACEHOLDER — being written; replace this whole file.
+import type { Wire } from '../wire.js';
+
+export const geminiWire: Wire = {
+  name: 'gemini' as Wire['name'],
+  handles: () => false,
+  decode() {
+    throw new Error('not yet');
+  },
+  reply() {},
+  error() {},
+};
