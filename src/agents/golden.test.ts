@@ -11,9 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { sandboxContext } from '../../test/support/agent-sandbox.js';
 import {
   COMMON_CASES,
-  EXTRA_CASES,
   FIXTURES_ROOT,
-  PROFILES,
+  recordingProfile,
 } from '../../test/support/record-agent-fixture.js';
 import { adapterFor } from './registry.js';
 import { AGENT_SLUGS, type AgentExit } from './types.js';
@@ -36,7 +35,8 @@ describe.each(SLUGS)('%s parser: golden fixtures', (slug) => {
         .map((f) => f.slice(0, -'.jsonl'.length))
         .sort()
     : [];
-  const all = { ...COMMON_CASES, ...EXTRA_CASES[slug] };
+  const profile = recordingProfile(slug);
+  const all = { ...COMMON_CASES, ...profile?.cases };
 
   it('has every common case recorded', () => {
     expect(cases).toEqual(expect.arrayContaining(Object.keys(COMMON_CASES)));
@@ -61,7 +61,6 @@ describe.each(SLUGS)('%s parser: golden fixtures', (slug) => {
     (name) => {
       const expected = JSON.parse(readFileSync(`${dir}${name}.expected.json`, 'utf8')) as Expected;
       const adapter = adapterFor(slug);
-      const profile = PROFILES[slug];
       const c = all[name];
       if (!profile || !c) throw new Error(`no profile or case for ${slug}/${name}`);
       const ctx = sandboxContext('/workspace', {
@@ -71,7 +70,7 @@ describe.each(SLUGS)('%s parser: golden fixtures', (slug) => {
         prompt: c.prompt,
         keyName: adapter.modelKeys({ model: profile.model })[0] ?? 'API_KEY',
         key: 'sk-demo',
-        baseUrl: (profile.baseUrl ?? ((u: string) => u))('http://127.0.0.1:PORT'),
+        baseUrl: `http://127.0.0.1:PORT${profile.baseUrlSuffix ?? ''}`,
         model: profile.model,
         agentsMd: c.agentsMd,
       });

@@ -12,6 +12,7 @@
  * (Claude Code keeps its own recorder, record-claude-fixture.ts, with its own cases.)
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,19 +24,30 @@ import type { ModelScript } from './model-server/scripted-model.js';
 
 export const FIXTURES_ROOT = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
 
-/** Per-agent settings of a recording: the model name and how the base URL is formed. */
+/**
+ * Per-agent settings of a recording, in `test/fixtures/agents/<slug>/recording.json`: the
+ * model name, what follows the server's URL in the base URL (e.g. `/v1`), extra environment
+ * for the CLI, and cases of its own besides {@link COMMON_CASES}.
+ */
 export interface RecordingProfile {
   model: string;
-  baseUrl?: (serverUrl: string) => string;
-  /** Extra environment for the CLI (e.g. a fake binary's location). */
+  baseUrlSuffix?: string;
   env?: Record<string, string>;
+  cases?: Record<string, FixtureCase>;
 }
 
-export const PROFILES: Partial<Record<AgentSlug, RecordingProfile>> = {};
+/** The recording profile of an agent, or undefined when it has none yet. */
+export function recordingProfile(slug: AgentSlug): RecordingProfile | undefined {
+  const file = join(FIXTURES_ROOT, slug, 'recording.json');
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as RecordingProfile)
+    : undefined;
+}
 
 /** One recorded scenario. */
 export interface FixtureCase {
   prompt: string;
+  /** A script instead of the prompt-directed default (cases in code only). */
   script?: ModelScript;
   /** The key the CLI sends; the server expects `sk-demo`. */
   cliApiKey?: string;
@@ -75,21 +87,20 @@ export const COMMON_CASES: Record<string, FixtureCase> = {
   'killed-while-waiting': { prompt: 'Wait.\n[[hang]]', killAfterMs: 3_000 },
 };
 
-export const EXTRA_CASES: Partial<Record<AgentSlug, Record<string, FixtureCase>>> = {};
-
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
 async function record(slug: AgentSlug, name: string, c: FixtureCase): Promise<void> {
   const adapter = adapterFor(slug);
-  const profile = PROFILES[slug];
-  if (!profile) throw new Error(`no recording profile for ${slug} in PROFILES`);
+  const profile = recordingProfile(slug);
+  if (!profile)
+    throw new Error(`no recording profile: test/fixtures/agents/${slug}/recording.json`);
   const server = await startModelServer({ apiKey: 'sk-demo', script: c.script });
   const sandbox = await createAgentSandbox(adapter, {
     prompt: c.prompt,
     key: c.cliApiKey ?? 'sk-demo',
-    baseUrl: (profile.baseUrl ?? ((u) => u))(server.url),
+    baseUrl: `${server.url}${profile.baseUrlSuffix ?? ''}`,
     model: profile.model,
     agentsMd: c.agentsMd,
     env: profile.env,
@@ -154,7 +165,7 @@ async function main(args: string[]): Promise<void> {
   if (!slug || !(AGENT_SLUGS as readonly string[]).includes(slug)) {
     throw new Error(`usage: record <agent> [case…]; agents: ${AGENT_SLUGS.join(', ')}`);
   }
-  const cases = { ...COMMON_CASES, ...EXTRA_CASES[slug as AgentSlug] };
+  const cases = { ...COMMON_CASES, ...recordingProfile(slug as AgentSlug)?.cases };
   for (const name of names.length > 0 ? names : Object.keys(cases)) {
     const c = cases[name];
     if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(', ')}`);

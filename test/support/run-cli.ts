@@ -82,7 +82,9 @@ let agentUsers = 0;
 export function uniqueAgentUser(): Record<string, string> {
   if (process.getuid?.() !== 0) return {};
   const pool = Number(process.env.VITEST_POOL_ID ?? '1') % 40;
-  const uid = 62000 + pool * 50 + (agentUsers++ % 50);
+  // VIBERATOR_TEST_UID_BASE separates test runs that share the machine (parallel checkouts).
+  const base = Number(process.env.VIBERATOR_TEST_UID_BASE ?? '62000');
+  const uid = base + pool * 50 + (agentUsers++ % 50);
   return { VIBERATOR_AGENT_USER: `${uid}:${uid}` };
 }
 
