@@ -40,7 +40,10 @@ export interface AgentContext {
   launcher?: string;
   /** The job's prompt: to reach the CLI on stdin or in a file, never in argv. */
   prompt: string;
-  /** The prompt written to a file the agent can read (for CLIs that take no stdin). */
+  /**
+   * Where the prompt is written for a CLI that cannot read it on stdin (the adapter sets
+   * `promptInFile`); readable by the agent, removed when the agent has ended.
+   */
   promptFile: string;
   phase: Phase;
   /** The worker's wall-clock limit for the run, in ms (for CLIs with their own option). */
@@ -90,6 +93,12 @@ export interface AgentAdapter {
   readonly installHint: string;
   /** An interpreter the CLI needs, found by the worker and by `doctor`. */
   readonly launcher?: LauncherRequirement;
+  /**
+   * The CLI takes its prompt only as an argument, where other processes could read it: the
+   * worker writes the prompt to `ctx.promptFile` for the run, and the adapter points the CLI
+   * at it. Otherwise the prompt goes on stdin and never touches the disk.
+   */
+  readonly promptInFile?: boolean;
   /**
    * Payload secret names accepted as the model key for this clanker, in order of preference
    * (any one of them). May depend on the clanker: OpenCode's provider, Qwen's endpoint.

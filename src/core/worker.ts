@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../agents/adapter.js';
 import { locateAgent } from '../agents/locate-binary.js';
@@ -186,7 +186,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         }),
       };
       await adapter.prepare(ctx);
-      await writeFile(ctx.promptFile, ctx.prompt, { mode: 0o600 });
+      if (adapter.promptInFile) await writeFile(ctx.promptFile, ctx.prompt, { mode: 0o600 });
       const placed = await stageCheckoutFiles(
         adapter.checkoutFiles?.(ctx) ?? [],
         workspace.agentConfig,
@@ -227,7 +227,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
     if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
       scm.preload?.();
     const run = await step('running_agent', () =>
-      runAgent(
+      runAgentThenForgetPrompt(
         adapter,
         ctx,
         { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
@@ -327,6 +327,19 @@ async function runSteps(options: JobOptions): Promise<Result> {
           logger.warn('the job workspace could not be removed', { error }),
         );
     }
+  }
+}
+
+/** Runs the agent; the prompt file (when the CLI needed one) goes when the agent has ended. */
+async function runAgentThenForgetPrompt(
+  ...args: Parameters<typeof runAgent>
+): ReturnType<typeof runAgent> {
+  try {
+    return await runAgent(...args);
+  } finally {
+    // Best effort: a sudo-mode worker may not remove a file of the agent's; the workspace
+    // removal at the end does.
+    await rm(args[1].promptFile, { force: true }).catch(() => {});
   }
 }
 

@@ -324,8 +324,7 @@ describe('every failure code, triggered for real', () => {
         code: 'agent_failed',
         retryable: true,
         step: 'running_agent',
-        message:
-          /401.*check the ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN secret and clanker\.baseUrl/,
+        message: /401.*check the ANTHROPIC_API_KEY secret and clanker\.baseUrl/,
       },
       [...planted, 'sk-ant-wrong-key-0000'],
     );

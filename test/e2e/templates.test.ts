@@ -7,8 +7,8 @@ import { plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js
 
 /**
  * All seven templates of payload.md, end to end with the real Claude Code. In every one the
- * agent changes a file: research and planning report the agent's final answer as `document`
- * and push nothing; execution pushes and opens a pull request; a claw that changed the tree
+ * prompt asks for a file change: research and planning run read-only (no writing tool is
+ * offered), report the agent's final answer as `document` and push nothing; execution pushes and opens a pull request; a claw that changed the tree
  * does both (and keeps its document).
  */
 describe('every template, per its phase', () => {
@@ -48,7 +48,15 @@ describe('every template, per its phase', () => {
     expect(run.code).toBe(0);
     expect(run.result).toMatchObject({ status: 'completed', phase });
     if (phase === 'research' || phase === 'planning') {
-      // The agent changed a file, and still: no commit, no push, no pull request.
+      // Read-only: the model was offered no tool that writes files or runs commands, so it
+      // answered without the write; and no commit, no push, no pull request.
+      const offered = world.model.requests
+        .filter((r) => r.turn?.prompt.includes(answer))
+        .flatMap((r) => r.turn?.tools.map((t) => t.name) ?? []);
+      expect(offered).toContain('Read');
+      expect(offered).not.toEqual(expect.arrayContaining(['Write']));
+      expect(offered).not.toContain('Edit');
+      expect(offered).not.toContain('Bash');
       expect(run.result?.document).toBe(answer);
       expect(run.result?.branch).toBeUndefined();
       expect(run.result?.commitSha).toBeUndefined();

@@ -25,12 +25,8 @@ import { promisify } from 'node:util';
 import { claudeCodeArgs } from '../../src/agents/claude-code/command-args.js';
 import { createClaudeCodeParser } from '../../src/agents/claude-code/parser.js';
 import type { AgentExit } from '../../src/agents/types.js';
-import {
-  type ModelScript,
-  startAnthropicModelServer,
-  toolUseCount,
-  workingDirectory,
-} from './local-world/anthropic-model-server.js';
+import { startModelServer } from './model-server/model-server.js';
+import type { ModelScript } from './model-server/scripted-model.js';
 
 const run = promisify(execFile);
 
@@ -174,9 +170,9 @@ interface FixtureCase {
 }
 
 /** A conversation touching every kind of event: thinking, read, denial, command, error. */
-const mixedToolsScript: ModelScript = (request) => {
-  if (!request.tools?.length) return { type: 'text', text: 'OK.' };
-  const cwd = workingDirectory(request) ?? '/';
+const mixedToolsScript: ModelScript = (turn) => {
+  if (turn.tools.length === 0) return { type: 'text', text: 'OK.' };
+  const cwd = turn.cwd ?? '/';
   const steps = [
     {
       thinking: 'The user wants a look around. Read the README first.',
@@ -194,8 +190,11 @@ const mixedToolsScript: ModelScript = (request) => {
     // Reading a file that does not exist fails as a tool error.
     { name: 'Read', input: { file_path: join(cwd, 'missing.txt') } },
   ];
-  const step = steps[toolUseCount(request)];
-  if (step) return { type: 'tool_use', ...step };
+  const step = steps[turn.toolCalls];
+  if (step) {
+    const { name, input, ...said } = step;
+    return { type: 'tool_call', intent: { kind: 'raw', name, input }, ...said };
+  }
   return { type: 'text', thinking: 'All done.', text: 'I looked around; nothing to change.' };
 };
 
@@ -248,7 +247,7 @@ function sanitize(text: string, sandbox: Sandbox, baseUrl: string, sessionId?: s
 }
 
 async function record(name: string, c: FixtureCase): Promise<void> {
-  const server = await startAnthropicModelServer({ apiKey: 'sk-demo', script: c.script });
+  const server = await startModelServer({ apiKey: 'sk-demo', script: c.script });
   const sandbox = await createSandbox();
   try {
     const result = await runClaudeHeadless({

@@ -5,6 +5,7 @@
  * requests (titles, routing) and retry, and a counter would drift.
  */
 import { posix } from 'node:path';
+import { canPick } from './tool-picker.js';
 
 export type WireName = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
 
@@ -129,7 +130,8 @@ export function absoluteIn(cwd: string | undefined, path: string): string {
  * - `[[status <code>]]`: answer with that HTTP status and the wire's error JSON;
  * - `[[hang]]`: never answer;
  * - `[[write <path>]]` … `[[end]]`: one file-writing tool call per block, in order, one per
- *   turn (the tool calls already in the history say which block is next);
+ *   turn (the tool calls already in the history say which block is next); a step none of the
+ *   offered tools can do is skipped, as a model would (a read-only run offers no writer);
  * - `[[bash]]` … `[[end]]`: one shell tool call with that command, in prompt order;
  * - `[[answer]]` … `[[end]]`: the final text once all steps are done (default: a one-line
  *   summary of the files written, or "No changes were needed.").
@@ -139,7 +141,7 @@ export const defaultModelScript: ModelScript = (turn) => {
   const directives = parseDirectives(turn.prompt);
   if (directives.status !== undefined) return { type: 'error', status: directives.status };
   if (directives.hang) return { type: 'hang' };
-  const next = directives.steps[turn.toolCalls];
+  const next = directives.steps.filter((step) => canPick(step, turn))[turn.toolCalls];
   if (next) return { type: 'tool_call', intent: next };
   if (directives.answer !== undefined) return { type: 'text', text: directives.answer };
   const paths = directives.writes.map((w) => w.path);

@@ -69,3 +69,13 @@ export function pickToolCall(intent: ToolIntent, turn: ModelTurn): ToolCall {
   if (shell) return shellCall(shell, writeCommand(path, intent.content));
   throw new Error(`no tool to write a file among ${turn.tools.map((t) => t.name).join(', ')}`);
 }
+
+/** Whether the offered tools can carry out an intent (a read-only run offers no writer). */
+export function canPick(intent: ToolIntent, turn: ModelTurn): boolean {
+  try {
+    pickToolCall(intent, turn);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,14 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, runClaudeHeadless, type Sandbox } from '../record-claude-fixture.js';
+import { createSandbox, runClaudeHeadless, type Sandbox } from '../../record-claude-fixture.js';
 import {
-  type AnthropicModelServer,
-  type AnthropicModelServerOptions,
-  type MessagesRequest,
-  parseDirectives,
-  startAnthropicModelServer,
-} from './anthropic-model-server.js';
+  type ModelServer as AnthropicModelServer,
+  type ModelServerOptions as AnthropicModelServerOptions,
+  startModelServer as startAnthropicModelServer,
+} from '../model-server.js';
+import { parseDirectives } from '../scripted-model.js';
+
+/** The parts of a Messages request the tests build. */
+interface MessagesRequest {
+  model?: string;
+  max_tokens?: number;
+  stream?: boolean;
+  tools?: Array<{ name: string; input_schema?: unknown }>;
+  messages?: Array<{ role: string; content: unknown }>;
+}
 
 const KEY = 'sk-test-model-server';
 
@@ -62,7 +70,7 @@ function post(s: AnthropicModelServer, body: unknown, headers: Record<string, st
   });
 }
 
-describe('anthropic model server with the real claude CLI', () => {
+describe('model server, Anthropic wire, with the real claude CLI', () => {
   it('writes the files a [[write]] prompt asks for, in a git checkout', {
     timeout: 60_000,
   }, async () => {
@@ -165,7 +173,7 @@ describe('anthropic model server with the real claude CLI', () => {
   });
 });
 
-describe('anthropic model server over plain HTTP', () => {
+describe('model server, Anthropic wire, over plain HTTP', () => {
   it('answers 401 with Anthropic’s error JSON without a valid key, and accepts Bearer', async () => {
     const s = await start();
     const bad = await post(s, request('hi'), { 'x-api-key': 'nope' });
@@ -268,8 +276,8 @@ describe('anthropic model server over plain HTTP', () => {
 
   it('runs a custom script and records requests without credentials', async () => {
     const s = await start({
-      script: (r) =>
-        r.messages?.length === 1
+      script: (turn) =>
+        turn.cwd === undefined
           ? { type: 'text', text: 'custom', thinking: 'hmm' }
           : { type: 'error', status: 400 },
     });
@@ -304,8 +312,8 @@ describe('anthropic model server over plain HTTP', () => {
     expect((await fetch(`${s.url}/api/hello`, { method: 'HEAD' })).status).toBe(200);
     const missing = await fetch(`${s.url}/v1/nothing`, { headers });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { type: string } }).error.type).toBe(
-      'not_found_error',
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain(
+      '/v1/nothing',
     );
   });
 
@@ -343,7 +351,7 @@ describe('parseDirectives', () => {
     );
     expect(d).toEqual({
       writes: [{ path: 'a/b.txt', content: '  indented\n\nlast\n' }],
-      steps: [{ tool: 'Write', path: 'a/b.txt', content: '  indented\n\nlast\n' }],
+      steps: [{ kind: 'write', path: 'a/b.txt', content: '  indented\n\nlast\n' }],
       answer: 'Done.',
       hang: true,
       status: 503,
