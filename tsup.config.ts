@@ -37,6 +37,7 @@ export default defineConfig([
       demo: 'demo/run-demo.ts',
       'local-world': 'test/support/local-world/local-world.ts',
       'bench-events': 'bench/support/events-pipeline.ts',
+      'bench-agents': 'bench/support/agents-bench.ts',
     },
     outDir: 'build/dev',
     clean: true,

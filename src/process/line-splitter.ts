@@ -19,8 +19,14 @@ export class LineSplitter {
       newline !== -1;
       newline = chunk.indexOf(10, start)
     ) {
-      this.append(chunk.subarray(start, newline));
-      this.emit();
+      if (this.pendingBytes === 0 && !this.dropping && newline - start <= this.maxLineBytes) {
+        // The common case, a whole line inside one chunk: decoded in place, no copy.
+        const end = newline > start && chunk[newline - 1] === 13 ? newline - 1 : newline;
+        this.onLine(chunk.toString('utf8', start, end));
+      } else {
+        this.append(chunk.subarray(start, newline));
+        this.emit();
+      }
       start = newline + 1;
     }
     this.append(chunk.subarray(start));
