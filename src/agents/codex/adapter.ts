@@ -15,6 +15,9 @@ import { createCodexParser } from './parser.js';
  * update checks and bundled skills off), the clanker's instructions as the global
  * `AGENTS.md` Codex reads besides the checkout's own (so the checkout stays untouched), and
  * skills under `skills/`. Codex also keeps its state databases there.
+ *
+ * `codex exec` has no wall-time option of its own (`ctx.timeLimitMs` is not passed on): the
+ * worker's wall-clock and inactivity limits stop it. Read-only phases: see command-args.ts.
  */
 export const codexAdapter: AgentAdapter = {
   slug: 'codex',

@@ -5,8 +5,10 @@ import { codexToolKind, createCodexParser } from './parser.js';
 
 /**
  * The recorded runs are golden fixtures (src/agents/golden.test.ts,
- * test/fixtures/agents/codex/); these tests cover what the scripted model cannot make the
- * real CLI print: reasoning, MCP and web-search items, plans, to-do lists, odd endings.
+ * test/fixtures/agents/codex/; `reasoning-and-text` is real output too, recorded with a
+ * script whose replies carry reasoning, which a prompt directive cannot ask for). These tests
+ * cover what the scripted model cannot make the real CLI print: MCP and web-search items,
+ * plans, to-do lists, odd endings.
  */
 
 const line = (value: unknown) => JSON.stringify(value);
