@@ -15,6 +15,8 @@ export interface ToolCall {
 const WRITE_TOOLS = /^(write|write_?file|writefile|create_?file|file_?write)$/i;
 const SHELL_TOOLS =
   /^(bash|shell|shell_?command|run_shell_command|exec_command|local_shell|run_command|execute_command)$/i;
+/** Codex's freeform patch tool: a write becomes a patch that adds the file. */
+const PATCH_TOOLS = /^apply_patch$/;
 const PATH_KEYS = ['file_path', 'filePath', 'absolute_path', 'path', 'filename', 'file'];
 const CONTENT_KEYS = ['content', 'contents', 'file_text', 'text', 'data'];
 const COMMAND_KEYS = ['command', 'cmd', 'commands'];
@@ -36,6 +38,17 @@ function writeCommand(path: string, content: string): string {
   const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
   const marker = 'VIBERATOR_EOF';
   return `mkdir -p "$(dirname ${quoted})" && cat > ${quoted} <<'${marker}'\n${content}${content.endsWith('\n') ? '' : '\n'}${marker}`;
+}
+
+/** An `apply_patch` patch (Codex's format) that creates `path` with `content`. */
+function addFilePatch(path: string, content: string): string {
+  const lines = content.replace(/\n$/, '').split('\n');
+  return [
+    '*** Begin Patch',
+    `*** Add File: ${path}`,
+    ...lines.map((l) => `+${l}`),
+    '*** End Patch',
+  ].join('\n');
 }
 
 function shellCall(tool: OfferedTool, command: string): ToolCall {
@@ -66,6 +79,8 @@ export function pickToolCall(intent: ToolIntent, turn: ModelTurn): ToolCall {
       },
     };
   }
+  const patch = turn.tools.find((tool) => PATCH_TOOLS.test(tool.name) && tool.freeform);
+  if (patch) return { name: patch.name, input: { input: addFilePatch(path, intent.content) } };
   if (shell) return shellCall(shell, writeCommand(path, intent.content));
   throw new Error(`no tool to write a file among ${turn.tools.map((t) => t.name).join(', ')}`);
 }
