@@ -69,7 +69,10 @@ function spawnTimed(file, argv, options, stdin) {
 }
 
 async function cliPart() {
-  const credentials = { githubToken: 'ghs_bench_token_0123456789', anthropicKey: 'sk-bench-model-key-0123' };
+  const credentials = {
+    githubToken: 'ghs_bench_token_0123456789',
+    anthropicKey: 'sk-bench-model-key-0123',
+  };
   const world = await startLocalWorld({ credentials });
   const rows = [];
   try {
@@ -97,8 +100,14 @@ async function cliPart() {
           });
           try {
             const { command } = sandbox;
-            const run = await spawnTimed(command.file, command.args, { cwd: command.cwd, env: command.env }, command.stdin);
-            if (run.code !== 0) throw new Error(`bare ${adapter.slug} exited ${run.code}: ${run.stderr.slice(-300)}`);
+            const run = await spawnTimed(
+              command.file,
+              command.args,
+              { cwd: command.cwd, env: command.env },
+              command.stdin,
+            );
+            if (run.code !== 0)
+              throw new Error(`bare ${adapter.slug} exited ${run.code}: ${run.stderr.slice(-300)}`);
             bare.push(run.ms);
           } finally {
             await sandbox.remove();
@@ -111,7 +120,13 @@ async function cliPart() {
             project: { id: 'bench', workerSettings: { maxExecutionTime: 300 } },
             ticket: { id: 't1', key: `BENCH-${job}`, title: 'Benchmark' },
             repository: { url: world.repoUrl, baseBranch: 'main' },
-            clanker: { id: 'clk_bench', name: 'bench', agent: adapter.slug, model: profile.model, baseUrl },
+            clanker: {
+              id: 'clk_bench',
+              name: 'bench',
+              agent: adapter.slug,
+              model: profile.model,
+              baseUrl,
+            },
             secrets: [{ name: keyName }, { name: 'GITHUB_TOKEN' }],
           };
           const env = {
@@ -124,12 +139,20 @@ async function cliPart() {
             [keyName]: credentials.anthropicKey,
             ...profile.env,
           };
-          const run = await spawnTimed(process.execPath, [cli, 'run', '--payload', '-'], { env }, JSON.stringify(payload));
-          if (run.code !== 0) throw new Error(`job with ${adapter.slug} failed: ${run.stdout.slice(0, 400)}`);
+          const run = await spawnTimed(
+            process.execPath,
+            [cli, 'run', '--payload', '-'],
+            { env },
+            JSON.stringify(payload),
+          );
+          if (run.code !== 0)
+            throw new Error(`job with ${adapter.slug} failed: ${run.stdout.slice(0, 400)}`);
           worker.push(run.ms);
         }
       } catch (error) {
-        note = String(error.message ?? error).split('\n')[0].slice(0, 160);
+        note = String(error.message ?? error)
+          .split('\n')[0]
+          .slice(0, 160);
       }
       rows.push(
         bare.length === RUNS && worker.length === RUNS
@@ -178,7 +201,15 @@ async function streamOne(slug, bytes) {
   const outcome = await runProcess(
     {
       file: process.execPath,
-      args: [resolve(import.meta.dirname, 'support/synthetic-agent.mjs'), '--slug', slug, '--bytes', String(bytes), '--secret', secret],
+      args: [
+        resolve(import.meta.dirname, 'support/synthetic-agent.mjs'),
+        '--slug',
+        slug,
+        '--bytes',
+        String(bytes),
+        '--secret',
+        secret,
+      ],
       cwd: process.cwd(),
       env: { PATH: process.env.PATH ?? '' },
     },
@@ -188,7 +219,8 @@ async function streamOne(slug, bytes) {
       for (const event of parser.line(line, stream)) events.emit(event);
     },
   );
-  for (const event of parser.end({ code: outcome.exitCode, signal: outcome.signal }).events) events.emit(event);
+  for (const event of parser.end({ code: outcome.exitCode, signal: outcome.signal }).events)
+    events.emit(event);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -197,8 +229,13 @@ async function streamOne(slug, bytes) {
 
 async function streamPart() {
   const gib = Number(args.gb);
-  const slugs = args['stream-agent'] === 'all' ? allAdapters().map((a) => a.slug) : args['stream-agent'].split(',');
-  console.log(`\nPart 2 — the event pipeline on ${gib} GiB of synthetic output per agent (node ${process.version}, semi-space ${process.execArgv.join(' ') || 'default'})`);
+  const slugs =
+    args['stream-agent'] === 'all'
+      ? allAdapters().map((a) => a.slug)
+      : args['stream-agent'].split(',');
+  console.log(
+    `\nPart 2 — the event pipeline on ${gib} GiB of synthetic output per agent (node ${process.version}, semi-space ${process.execArgv.join(' ') || 'default'})`,
+  );
   console.log('agent          lines        lines/s     MB/s    events      peak RSS   leaks');
   let worst = { linesPerSecond: Number.POSITIVE_INFINITY, rssMb: 0, leaks: 0 };
   for (const slug of slugs) {
@@ -215,7 +252,10 @@ async function streamPart() {
     );
     if (global.gc) global.gc();
   }
-  const pass = worst.linesPerSecond >= TARGET.linesPerSecond && worst.rssMb <= TARGET.rssMb && worst.leaks === 0;
+  const pass =
+    worst.linesPerSecond >= TARGET.linesPerSecond &&
+    worst.rssMb <= TARGET.rssMb &&
+    worst.leaks === 0;
   console.log(
     `slowest ${Math.round(worst.linesPerSecond)} lines/s (target ≥ ${TARGET.linesPerSecond}), peak RSS ${worst.rssMb.toFixed(0)} MB (target ≤ ${TARGET.rssMb}), leaks ${worst.leaks}: ${pass ? 'PASS' : 'FAIL'}`,
   );

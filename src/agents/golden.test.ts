@@ -6,7 +6,6 @@
  * of them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sandboxContext } from '../../test/support/agent-sandbox.js';
 import {
