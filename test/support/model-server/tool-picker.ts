@@ -15,6 +15,7 @@ export interface ToolCall {
 const WRITE_TOOLS = /^(write|write_?file|writefile|create_?file|file_?write)$/i;
 const SHELL_TOOLS =
   /^(bash|shell|shell_?command|run_shell_command|exec_command|local_shell|run_command|execute_command)$/i;
+const READ_TOOLS = /^(read|read_?file|view)$/i;
 const PATH_KEYS = ['file_path', 'filePath', 'absolute_path', 'path', 'filename', 'file'];
 const CONTENT_KEYS = ['content', 'contents', 'file_text', 'text', 'data'];
 const COMMAND_KEYS = ['command', 'cmd', 'commands'];
@@ -57,6 +58,11 @@ export function pickToolCall(intent: ToolIntent, turn: ModelTurn): ToolCall {
   }
   const write = turn.tools.find((tool) => WRITE_TOOLS.test(tool.name) && !tool.freeform);
   const path = absoluteIn(turn.cwd, intent.path);
+  if (intent.kind === 'read') {
+    const read = turn.tools.find((tool) => READ_TOOLS.test(tool.name) && !tool.freeform);
+    if (read) return { name: read.name, input: { [firstKey(read, PATH_KEYS, 'file_path')]: path } };
+    throw new Error(`no tool to read a file among ${turn.tools.map((t) => t.name).join(', ')}`);
+  }
   if (write) {
     return {
       name: write.name,
