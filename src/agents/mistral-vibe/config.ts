@@ -20,7 +20,7 @@ export interface VibeConfigInput {
   promptFiles: string[];
 }
 
-/** Upstream's own provider (`DEFAULT_PROVIDERS[0]`, `_defaults.py`), used without a base URL. */
+/** Upstream's own provider (`DEFAULT_PROVIDERS[0]` in `_settings.py`), used without a base URL. */
 export const MISTRAL_API_BASE = 'https://api.mistral.ai/v1';
 /** Upstream's default model (`DEFAULT_ACTIVE_MODEL_CONFIG` in `_settings.py`). */
 export const DEFAULT_MODEL = {
