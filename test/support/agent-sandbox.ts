@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentAdapter, AgentContext } from '../../src/agents/adapter.js';
 import { locateAgent } from '../../src/agents/locate-binary.js';
@@ -114,7 +114,9 @@ export async function createAgentSandbox(
     '-qm',
     'init',
   );
-  const located = await locateAgent(adapter, agentSearchFrom({ ...process.env, ...opts.env }));
+  const found = await locateAgent(adapter, agentSearchFrom({ ...process.env, ...opts.env }));
+  // A relative override (e.g. a fake CLI in a recording profile) is relative to the repository.
+  const located = { ...found, binary: resolve(found.binary) };
   const ctx = sandboxContext(root, {
     ...opts,
     agent: adapter.slug,

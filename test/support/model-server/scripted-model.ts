@@ -41,6 +41,7 @@ export interface ModelTurn {
 export type ToolIntent =
   | { kind: 'write'; path: string; content: string }
   | { kind: 'bash'; command: string }
+  | { kind: 'read'; path: string }
   | { kind: 'raw'; name: string; input: Record<string, unknown> };
 
 export type ModelReply =
@@ -138,10 +139,14 @@ export function absoluteIn(cwd: string | undefined, path: string): string {
  */
 export const defaultModelScript: ModelScript = (turn) => {
   if (turn.tools.length === 0) return { type: 'text', text: 'OK.' };
-  const directives = parseDirectives(turn.prompt);
+  const file = promptFileTask(turn);
+  if (file && file.task === undefined) return { type: 'tool_call', intent: file.read };
+  const directives = parseDirectives(file?.task ?? turn.prompt);
   if (directives.status !== undefined) return { type: 'error', status: directives.status };
   if (directives.hang) return { type: 'hang' };
-  const next = directives.steps.filter((step) => canPick(step, turn))[turn.toolCalls];
+  const next = directives.steps.filter((step) => canPick(step, turn))[
+    turn.toolCalls - (file ? 1 : 0)
+  ];
   if (next) return { type: 'tool_call', intent: next };
   if (directives.answer !== undefined) return { type: 'text', text: directives.answer };
   const paths = directives.writes.map((w) => w.path);
@@ -150,6 +155,36 @@ export const defaultModelScript: ModelScript = (turn) => {
     text: paths.length === 0 ? 'No changes were needed.' : `Wrote ${paths.join(', ')}.`,
   };
 };
+
+/**
+ * A prompt that only names the file holding the task, as adapters of CLIs that take the prompt
+ * as an argument pass it (Mistral Vibe: "Your task is in the file `<path>`. Read that file
+ * first, …").
+ */
+const PROMPT_FILE_POINTER = /task is in the file `([^`]+)`/i;
+/** A line as a read tool returns it: `     1→text` (Vibe, after `content: ` on the first). */
+const NUMBERED_LINE = /^(?:content: ?)?\s*(\d+)(?:→|\t)(.*)$/u;
+
+/**
+ * For a prompt pointing at a file: the read call to make first, and once a tool result came
+ * back, the file's text (its numbered lines in the conversation; empty when the read failed).
+ * The read is the conversation's first tool call, so the job's steps come one call later.
+ */
+export function promptFileTask(
+  turn: ModelTurn,
+): { read: ToolIntent; task: string | undefined } | undefined {
+  const path = PROMPT_FILE_POINTER.exec(turn.prompt)?.[1];
+  if (!path) return undefined;
+  const read: ToolIntent = { kind: 'read', path };
+  if (turn.toolCalls === 0) return { read, task: undefined };
+  const lines: string[] = [];
+  for (const line of turn.allText.split('\n')) {
+    const match = NUMBERED_LINE.exec(line);
+    if (match && Number(match[1]) === lines.length + 1) lines.push(match[2] ?? '');
+    else if (lines.length > 0) break;
+  }
+  return { read, task: lines.join('\n') };
+}
 
 /** A rough token count, so usage figures look plausible and vary with the input. */
 export function estimateTokens(text: string): number {

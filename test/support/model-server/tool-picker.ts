@@ -17,6 +17,7 @@ const SHELL_TOOLS =
   /^(bash|shell|shell_?command|run_shell_command|exec_command|local_shell|run_command|execute_command)$/i;
 /** Codex's freeform patch tool: a write becomes a patch that adds the file. */
 const PATCH_TOOLS = /^apply_patch$/;
+const READ_TOOLS = /^(read|read_?file|view)$/i;
 const PATH_KEYS = ['file_path', 'filePath', 'absolute_path', 'path', 'filename', 'file'];
 const CONTENT_KEYS = ['content', 'contents', 'file_text', 'text', 'data'];
 const COMMAND_KEYS = ['command', 'cmd', 'commands'];
@@ -70,6 +71,11 @@ export function pickToolCall(intent: ToolIntent, turn: ModelTurn): ToolCall {
   }
   const write = turn.tools.find((tool) => WRITE_TOOLS.test(tool.name) && !tool.freeform);
   const path = absoluteIn(turn.cwd, intent.path);
+  if (intent.kind === 'read') {
+    const read = turn.tools.find((tool) => READ_TOOLS.test(tool.name) && !tool.freeform);
+    if (read) return { name: read.name, input: { [firstKey(read, PATH_KEYS, 'file_path')]: path } };
+    throw new Error(`no tool to read a file among ${turn.tools.map((t) => t.name).join(', ')}`);
+  }
   if (write) {
     return {
       name: write.name,
