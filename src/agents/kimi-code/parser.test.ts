@@ -229,7 +229,7 @@ describe('Kimi Code parser', () => {
     expect(outcome).toEqual({
       failed: true,
       failureReason:
-        'Kimi Code exited with code 1: error: failed to run prompt: provider.auth_error: 401 Invalid Authentication',
+        'Kimi Code exited with code 1: provider.auth_error: 401 Invalid Authentication',
       credentialsRejected: true,
     });
   });

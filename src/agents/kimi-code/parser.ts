@@ -122,6 +122,9 @@ function metaEvents(line: Json, raw: string, run: RunState): AgentEvent[] {
   return [systemMessage(content ?? raw)];
 }
 
+/** How Kimi's error line on stderr starts when a run fails. */
+const CLI_ERROR_PREFIX = 'error: failed to run prompt: ';
+
 /** Creates a parser for one Kimi Code run. */
 export function createKimiCodeParser(): AgentOutputParser {
   // The model has not spoken yet: only then is a hook result ours (it precedes the model).
@@ -182,6 +185,14 @@ export function createKimiCodeParser(): AgentOutputParser {
       if (stream === 'stderr' && /^See log: /.test(text.trim())) return [];
       return inner.line(text, stream);
     },
-    end: (exit) => inner.end(exit),
+    end(exit) {
+      const end = inner.end(exit);
+      const reason = end.outcome.failureReason;
+      // The quoted stderr line repeats what the reason already says: keep the CLI's message.
+      if (reason?.includes(CLI_ERROR_PREFIX)) {
+        end.outcome.failureReason = reason.replace(`: ${CLI_ERROR_PREFIX}`, ': ');
+      }
+      return end;
+    },
   };
 }
