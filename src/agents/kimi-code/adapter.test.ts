@@ -65,6 +65,11 @@ describe('Kimi Code adapter', () => {
     expect(command.cwd).toBe(ctx.checkoutDir);
   });
 
+  it('refuses to start without the Node ≥ 22.19 launcher', () => {
+    const ctx = { ...context('/w'), launcher: undefined };
+    expect(() => kimiCodeAdapter.command(ctx)).toThrow(/node ≥ 22\.19/);
+  });
+
   it('puts the key, model and endpoint only in the environment, as KIMI_MODEL_*', () => {
     const ctx = context('/w');
     const { env } = kimiCodeAdapter.command(ctx);

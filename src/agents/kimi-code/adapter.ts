@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WorkerError } from '../../errors.js';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { isReadOnlyPhase, kimiCodeArgs, kimiHome, readOnlyAgentPath } from './command-args.js';
@@ -48,6 +49,14 @@ export const kimiCodeAdapter: AgentAdapter = {
   },
 
   command(ctx: AgentContext) {
+    // The worker always locates the launcher the adapter declares; the host's Node (20)
+    // cannot run the CLI, so there is no falling back to it.
+    if (!ctx.launcher) {
+      throw new WorkerError(
+        'agent_unavailable',
+        `Kimi Code needs node ≥ 22.19 and none was located: ${INSTALL_HINT}`,
+      );
+    }
     // Node resolves the bin symlink itself: the script runs from its package, as installed.
     const args = kimiCodeArgs({
       promptFile: ctx.promptFile,
@@ -55,7 +64,7 @@ export const kimiCodeAdapter: AgentAdapter = {
       phase: ctx.phase,
     });
     return {
-      file: ctx.launcher ?? 'node',
+      file: ctx.launcher,
       args: [ctx.binary, ...args],
       cwd: ctx.checkoutDir,
       env: kimiEnv(ctx),
