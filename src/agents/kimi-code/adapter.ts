@@ -28,6 +28,9 @@ export const kimiCodeAdapter: AgentAdapter = {
   slug: 'kimi-code',
   displayName: 'Kimi Code',
   binaryName: 'kimi',
+  // -p is the only way in, and argv is readable by every process: the task waits in
+  // ctx.promptFile, which a UserPromptSubmit hook hands to the model (command-args.ts).
+  promptInFile: true,
   installHint: INSTALL_HINT,
   launcher: {
     program: 'node',
