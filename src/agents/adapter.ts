@@ -1,3 +1,4 @@
+import type { AgentEvent } from '../events.js';
 import type { Clanker } from '../payload/schema.js';
 import type { Phase } from '../payload/templates.js';
 import type { CommandSpec } from '../process/run-process.js';
@@ -116,4 +117,13 @@ export interface AgentAdapter {
   checkoutFiles?(ctx: AgentContext): CheckoutFile[];
   command(ctx: AgentContext): CommandSpec;
   createParser(): AgentOutputParser;
+  /**
+   * Token usage a CLI writes to its own files instead of its output (Kimi Code's session
+   * log), read once the agent's processes are gone. Agent-written files: read without
+   * following links, bounded, and parsed as data.
+   */
+  usageAfterRun?(ctx: AgentContext): Promise<AgentUsage | undefined>;
 }
+
+/** An `agent.usage` increment. */
+export type AgentUsage = Extract<AgentEvent, { type: 'agent.usage' }>;

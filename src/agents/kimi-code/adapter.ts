@@ -6,6 +6,7 @@ import { writeSkills } from '../skills.js';
 import { isReadOnlyPhase, kimiCodeArgs, kimiHome, readOnlyAgentPath } from './command-args.js';
 import { kimiConfigToml, kimiEnv, readOnlyAgentFile } from './config.js';
 import { createKimiCodeParser } from './parser.js';
+import { kimiSessionUsage } from './session-usage.js';
 
 const INSTALL_HINT = 'install the pinned version with `npm run agents` (agents/package.json)';
 
@@ -74,5 +75,6 @@ export const kimiCodeAdapter: AgentAdapter = {
     };
   },
 
+  usageAfterRun: (ctx) => kimiSessionUsage(kimiHome(ctx.configDir)),
   createParser: createKimiCodeParser,
 };

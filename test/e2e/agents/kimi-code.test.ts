@@ -10,5 +10,5 @@ agentSuite({
   // the repository's own file must reach the commit unchanged.
   checkoutInstructions: 'AGENTS.md',
   // stream-json prints no token figures (Kimi keeps them only in its session file).
-  reportsUsage: false,
+  reportsUsage: true,
 });
