@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { geminiCliArgs } from './command-args.js';
-import { geminiSettings } from './config.js';
+import { geminiPolicy, geminiSettings } from './config.js';
 import { createGeminiCliParser } from './parser.js';
 
 /** The CLI's user-level folder (`~/.gemini`), moved into the job's config dir. */
@@ -30,11 +30,12 @@ export const geminiCliAdapter: AgentAdapter = {
 
   async prepare(ctx: AgentContext) {
     const dir = geminiDir(ctx);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, 'settings.json'), `${JSON.stringify(geminiSettings(), null, 2)}\n`, {
-      mode: 0o600,
-    });
-    if (ctx.agentsMd) await writeFile(join(dir, 'GEMINI.md'), ctx.agentsMd, { mode: 0o600 });
+    const file = (path: string, content: string) =>
+      writeFile(join(dir, path), content, { mode: 0o600 });
+    await mkdir(join(dir, 'policies'), { recursive: true, mode: 0o700 });
+    await file('settings.json', `${JSON.stringify(geminiSettings(), null, 2)}\n`);
+    await file(join('policies', 'viberator.toml'), geminiPolicy({ phase: ctx.phase }));
+    if (ctx.agentsMd) await file('GEMINI.md', ctx.agentsMd);
     await writeSkills(join(dir, 'skills'), ctx.skills);
   },
 

@@ -70,8 +70,9 @@ const STARTUP_NOTICES = [
   /^YOLO mode is enabled\b/,
   /^Ripgrep is not available\b/,
   /^Warning: \d+-color support not detected\b/,
-  /^\[STARTUP\] /,
 ];
+/** The CLI's start-up timing diagnostics: they say nothing about the job. */
+const STARTUP_TIMING = /^\[STARTUP\] /;
 /**
  * A stack frame of an error the CLI logs on stderr. The frames, and the indented fields and
  * closing brace of the error object after them, are noise in a job's events: the line
@@ -249,6 +250,7 @@ export function createGeminiCliParser(): AgentOutputParser {
           if (text.trim() === '}') return [];
         }
         const raw = text.trim();
+        if (STARTUP_TIMING.test(raw)) return [];
         if (STARTUP_NOTICES.some((notice) => notice.test(raw))) {
           return [systemMessage(`[stderr] ${raw}`)];
         }
