@@ -243,6 +243,9 @@ describe('Gemini CLI parser: failures', () => {
     });
     const bare = line({ type: 'result', status: 'error' });
     expect(parseAll([bare]).outcome.failureReason).toBe('Gemini CLI reported status error');
+    // An invalid stream: the error line says why, the result only that it failed.
+    const why = line({ type: 'error', severity: 'error', message: 'Model stream was invalid.' });
+    expect(parseAll([why, bare]).outcome.failureReason).toBe('Model stream was invalid.');
   });
 
   it('does not trust a success result followed by a non-zero exit', () => {

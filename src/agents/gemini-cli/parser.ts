@@ -132,13 +132,16 @@ function usageEvent(stats: unknown): AgentEvent | undefined {
   });
 }
 
-/** What a `result` line says about the run. */
-function resultOutcome(line: Json, answer: string | undefined): AgentOutcome {
+/**
+ * What a `result` line says about the run. A failed result may carry no error of its own (an
+ * invalid model stream): the `error` line before it said why.
+ */
+function resultOutcome(line: Json, answer: string | undefined, run: RunState): AgentOutcome {
   if (line.status === 'success') {
     return { failed: false, ...(answer !== undefined ? { finalText: answer } : {}) };
   }
   const error = isObject(line.error) ? line.error : {};
-  const message = str(error.message)?.trim();
+  const message = str(error.message)?.trim() || run.errors.at(-1);
   const type = str(error.type);
   const { reason, status } = message
     ? describeGeminiError(message)
@@ -225,7 +228,7 @@ export function createGeminiCliParser(): AgentOutputParser {
       }
       case 'result': {
         sawResult = true;
-        run.outcome = resultOutcome(line, answer);
+        run.outcome = resultOutcome(line, answer, run);
         const usage = usageEvent(line.stats);
         if (usage) events.push(usage);
         break;
