@@ -65,6 +65,7 @@ describe('OpenCode provider and keys', () => {
     expect(opencodeProvider({})).toEqual({ id: 'openai', custom: false });
     expect(opencodeModelKeys({})).toEqual(['OPENAI_API_KEY']);
     expect(opencodeModelKeys({ model: 'my-cloud/big-model' })).toEqual(['MY_CLOUD_API_KEY']);
+    expect(opencodeModelKeys({ model: 'constructor/x' })).toEqual(['CONSTRUCTOR_API_KEY']);
   });
 });
 
@@ -104,6 +105,19 @@ describe('OpenCode configuration', () => {
         models: { 'claude-sonnet-4-5': {} },
       },
     });
+  });
+
+  it('bounds each request by the run time limit, when a timer can hold it', () => {
+    const options = (timeLimitMs: number) =>
+      (
+        opencodeConfig({ ...context(), timeLimitMs }).provider as Record<
+          string,
+          { options: object }
+        >
+      ).viberator?.options;
+    expect(options(90_500.2)).toMatchObject({ timeout: 90_501 });
+    expect(options(60 * 86_400_000)).toMatchObject({ timeout: 2 ** 31 - 1 });
+    expect(options(Number.POSITIVE_INFINITY)).not.toHaveProperty('timeout');
   });
 
   it('lets execution edit and run commands, and keeps research and planning read-only', () => {

@@ -45,6 +45,15 @@ export function globalConfigStubs(): Array<{ path: string; content: string }> {
   ];
 }
 
+/** Longest timer a JavaScript runtime keeps (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The provider's request timeout: the run's time limit, when it is one a timer can hold. */
+function requestTimeout(timeLimitMs: number): { timeout?: number } {
+  if (!Number.isFinite(timeLimitMs) || timeLimitMs <= 0) return {};
+  return { timeout: Math.min(Math.ceil(timeLimitMs), MAX_TIMER_MS) };
+}
+
 /**
  * OpenCode's configuration for one run (`opencode.json`, named by `OPENCODE_CONFIG`).
  *
@@ -74,7 +83,7 @@ export function opencodeConfig(ctx: AgentContext): Record<string, unknown> {
       apiKey: `{env:${ctx.model.keyName}}`,
       ...(ctx.model.baseUrl ? { baseURL: ctx.model.baseUrl } : {}),
       // No request outlives the run.
-      timeout: ctx.timeLimitMs,
+      ...requestTimeout(ctx.timeLimitMs),
     },
     // Declared so that a model missing from the bundled catalogue (the catalogue is not
     // fetched) still resolves; a catalogued model keeps its limits and prices.

@@ -26,25 +26,27 @@ export const CUSTOM_PROVIDER = 'viberator';
  * OpenCode's providers that take one API key, with the variables it reads the key from
  * (its bundled model catalogue), the preferred payload secret name first.
  */
-const PROVIDER_KEYS: Record<string, string[]> = {
-  openai: ['OPENAI_API_KEY'],
-  anthropic: ['ANTHROPIC_API_KEY'],
-  google: ['GEMINI_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY', 'GOOGLE_API_KEY'],
-  openrouter: ['OPENROUTER_API_KEY'],
-  groq: ['GROQ_API_KEY'],
-  mistral: ['MISTRAL_API_KEY'],
-  deepseek: ['DEEPSEEK_API_KEY'],
-  xai: ['XAI_API_KEY'],
-  togetherai: ['TOGETHER_API_KEY'],
-  'fireworks-ai': ['FIREWORKS_API_KEY'],
-  cerebras: ['CEREBRAS_API_KEY'],
-  deepinfra: ['DEEPINFRA_API_KEY'],
-  perplexity: ['PERPLEXITY_API_KEY'],
-  moonshotai: ['MOONSHOT_API_KEY'],
-  alibaba: ['DASHSCOPE_API_KEY'],
-  zai: ['ZHIPU_API_KEY'],
-  opencode: ['OPENCODE_API_KEY'],
-};
+const PROVIDER_KEYS = new Map<string, string[]>(
+  Object.entries({
+    openai: ['OPENAI_API_KEY'],
+    anthropic: ['ANTHROPIC_API_KEY'],
+    google: ['GEMINI_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY', 'GOOGLE_API_KEY'],
+    openrouter: ['OPENROUTER_API_KEY'],
+    groq: ['GROQ_API_KEY'],
+    mistral: ['MISTRAL_API_KEY'],
+    deepseek: ['DEEPSEEK_API_KEY'],
+    xai: ['XAI_API_KEY'],
+    togetherai: ['TOGETHER_API_KEY'],
+    'fireworks-ai': ['FIREWORKS_API_KEY'],
+    cerebras: ['CEREBRAS_API_KEY'],
+    deepinfra: ['DEEPINFRA_API_KEY'],
+    perplexity: ['PERPLEXITY_API_KEY'],
+    moonshotai: ['MOONSHOT_API_KEY'],
+    alibaba: ['DASHSCOPE_API_KEY'],
+    zai: ['ZHIPU_API_KEY'],
+    opencode: ['OPENCODE_API_KEY'],
+  }),
+);
 
 /** The provider and model a clanker asks for (see {@link OpencodeProvider}). */
 export function opencodeProvider(clanker: Pick<Clanker, 'model' | 'baseUrl'>): OpencodeProvider {
@@ -54,7 +56,7 @@ export function opencodeProvider(clanker: Pick<Clanker, 'model' | 'baseUrl'>): O
   const slash = model.indexOf('/');
   const prefix = slash > 0 ? model.slice(0, slash) : undefined;
   const rest = model.slice(slash + 1);
-  if (prefix && rest && (PROVIDER_KEYS[prefix] || !baseUrl)) {
+  if (prefix && rest && (PROVIDER_KEYS.has(prefix) || !baseUrl)) {
     return { id: prefix, model: rest, custom: false };
   }
   if (baseUrl) return { id: CUSTOM_PROVIDER, model, custom: true };
@@ -70,7 +72,7 @@ export function opencodeModelKeys(clanker: Pick<Clanker, 'model' | 'baseUrl'>): 
   const provider = opencodeProvider(clanker);
   if (provider.custom) return ['OPENAI_API_KEY'];
   return (
-    PROVIDER_KEYS[provider.id] ?? [
+    PROVIDER_KEYS.get(provider.id) ?? [
       `${provider.id.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_API_KEY`,
     ]
   );
