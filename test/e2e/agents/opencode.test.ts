@@ -9,4 +9,6 @@ agentSuite({
   baseUrl: (url) => `${url}/v1`,
   checkoutInstructions: 'AGENTS.md',
   reportsUsage: true,
+  // OpenCode retries a refused connection five times over 60–80 s, with no setting to cap it.
+  downWithinSeconds: 150,
 });
