@@ -36,19 +36,20 @@ describe('redactingParser around the Claude Code parser', () => {
     expect(emitted).toContain(PREFIX);
   });
 
-  it('no prefix of the secret reaches any event, whatever the offset', () => {
+  it('no prefix of the secret survives a cut, whatever the offset', () => {
     const r = redactor(SECRET);
     const parser = redactingParser(createClaudeCodeParser(), (text) => r.text(text));
     const events = straddling.flatMap((output) => parser.line(toolResultLine(output), 'stdout'));
     expect(events).toHaveLength(straddling.length);
     expect(events.every((e) => e.type === 'agent.tool_result')).toBe(true);
+    // Not even before the event stream's own redaction: the cut came after the redaction.
     expect(JSON.stringify(events)).not.toContain(PREFIX);
     // The line stayed JSON: the parser read the tool result, with the secret replaced.
     const first = events[0];
     expect(first?.type === 'agent.tool_result' && first.output).toContain('a[REDACTED]b');
   });
 
-  it('catches a secret in its JSON-escaped form (quotes, backslashes) in tool input and text blocks', () => {
+  it("with the event stream's redaction, catches a secret with quotes and backslashes, cut or not", () => {
     const tricky = 'pw-"quoted"\\back\\slash-9d8c7b6a';
     const r = redactor(tricky);
     const parser = redactingParser(createClaudeCodeParser(), (text) => r.text(text));
@@ -70,23 +71,29 @@ describe('redactingParser around the Claude Code parser', () => {
     const result = toolResultLine([{ type: 'text', text: `${'z'.repeat(4040)}${tricky}` }]);
     const events = [...parser.line(call, 'stdout'), ...parser.line(result, 'stdout')];
     expect(events.map((e) => e.type)).toEqual(['agent.tool_call', 'agent.tool_result']);
-    const emitted = JSON.stringify(events);
+    // What EventStream does with every event before anyone sees it.
+    const emitted = JSON.stringify(r.value(events));
     expect(emitted).not.toContain('pw-');
     expect(emitted).not.toContain(JSON.stringify(tricky).slice(1, 9));
   });
 
-  it('redacts stderr lines and final answers before the parser keeps them', () => {
+  it('a failure reason cut across a secret keeps no part of it', () => {
     const r = redactor(SECRET);
     const parser = redactingParser(createClaudeCodeParser(), (text) => r.text(text));
-    parser.line(`Error: ${'e'.repeat(440)}${SECRET}`, 'stderr'); // the excerpt is cut near 450 bytes
+    // The excerpt of the last stderr line is cut near 450 bytes: across the secret.
+    parser.line(`Error: ${'e'.repeat(430)}${SECRET}${'x'.repeat(200)}`, 'stderr');
     const { outcome } = parser.end({ code: 1, signal: null });
-    expect(outcome.failureReason).toContain('[REDACTED]');
+    expect(outcome.failureReason).toMatch(/e\[RED/);
     expect(outcome.failureReason).not.toContain(PREFIX);
+    // Without the wrapper the same cut keeps the secret's first characters.
+    const bare = createClaudeCodeParser();
+    bare.line(`Error: ${'e'.repeat(430)}${SECRET}${'x'.repeat(200)}`, 'stderr');
+    expect(bare.end({ code: 1, signal: null }).outcome.failureReason).toContain(PREFIX);
   });
 
-  it('keeps the structure when a raw match would break an escape sequence', () => {
-    // The secret "nABC…" matches inside the escape `\nABC…` of a line that only holds a
-    // newline followed by "ABC…": replacing it raw would leave `\[REDACTED]`, invalid JSON.
+  it('reads the decoded text: an escape sequence that looks like a secret is not one', () => {
+    // The secret "nABC…" appears in the raw line inside the escape `\nABC…`, which decodes
+    // to a newline followed by "ABC…": the text holds no secret.
     const r = redactor('nABCDEFGH12345');
     const parser = redactingParser(createClaudeCodeParser(), (text) => r.text(text));
     const [event] = parser.line(toolResultLine('first line\nABCDEFGH12345'), 'stdout');

@@ -1,12 +1,15 @@
+import { redactingCuts } from './truncate.js';
 import type { AgentOutputParser } from './types.js';
 
 /**
- * Wraps a parser so that it only ever sees redacted lines. Parsers cut tool inputs and
- * outputs to 4 KiB; redacting their events afterwards would miss a secret that straddles the
- * cut, leaving its first part in the event. Redacting the raw line first removes it whole.
+ * Wraps a parser so that nothing it cuts can keep part of a secret. Parsers cut tool inputs
+ * and outputs to 4 KiB and failure reasons to a few hundred characters; a secret straddling
+ * such a cut would leave its first part behind, which no later redaction recognizes. Inside
+ * this wrapper every value is redacted before it is cut (see `redactingCuts`).
  *
- * `redact` is expected to know the JSON-escaped form of each secret too (the Redactor
- * does), so a JSON line stays JSON: `[REDACTED]` needs no escaping.
+ * Whole secrets in values that are not cut — and in texts a parser joins from several lines —
+ * are removed by the event stream, which redacts every event it numbers (and the Result is
+ * redacted as a whole): each byte of agent output is searched once, not twice.
  */
 export function redactingParser(
   parser: AgentOutputParser,
@@ -14,46 +17,10 @@ export function redactingParser(
 ): AgentOutputParser {
   return {
     line(text, stream) {
-      return parser.line(redactLine(text, redact), stream);
+      return redactingCuts(redact, () => parser.line(text, stream));
     },
     end(exit) {
-      return parser.end(exit);
+      return redactingCuts(redact, () => parser.end(exit));
     },
   };
-}
-
-/**
- * The line with every secret replaced. Should a replacement break the JSON (a secret's raw
- * form matched across an escape sequence, such as `n…` after a `\`), the line is decoded,
- * its strings redacted one by one and encoded again, so the parser still gets the structure.
- */
-function redactLine(text: string, redact: (text: string) => string): string {
-  const redacted = redact(text);
-  if (redacted === text || isJson(redacted)) return redacted;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(text);
-  } catch {
-    return redacted; // not JSON to begin with: plain redaction is all there is
-  }
-  return JSON.stringify(redactStrings(decoded, redact));
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A copy of a parsed JSON value with every string redacted, keys included. */
-function redactStrings(value: unknown, redact: (text: string) => string): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [redact(key), redactStrings(item, redact)]),
-  );
 }

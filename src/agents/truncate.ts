@@ -7,14 +7,40 @@ import { EVENT_PAYLOAD_LIMIT } from '../events.js';
 /** Room kept for the marker so a truncated string still fits the limit. */
 const MARKER_RESERVE = 48;
 
+/** Set while a parser runs inside {@link redactingCuts}. */
+let cutRedactor: ((text: string) => string) | undefined;
+
+/**
+ * Runs `fn` (a parser's synchronous work) so that every value {@link truncateForEvent} is
+ * about to cut is redacted first. Cutting an unredacted text could keep the first part of a
+ * secret that straddles the cut, which no later redaction recognizes; whole secrets in
+ * values that are not cut are left to the event stream's redaction, so each byte of agent
+ * output is searched once. Synchronous on purpose: no other job's parser can run meanwhile.
+ */
+export function redactingCuts<T>(redact: (text: string) => string, fn: () => T): T {
+  const previous = cutRedactor;
+  cutRedactor = redact;
+  try {
+    return fn();
+  } finally {
+    cutRedactor = previous;
+  }
+}
+
 /**
  * Returns `value` unchanged when it fits `limit` UTF-8 bytes, else its beginning followed by
  * a marker saying how long the original was; the result never exceeds `limit` bytes and
- * never splits a character.
+ * never splits a character. Inside {@link redactingCuts} the value is redacted before it
+ * is cut.
  */
 export function truncateForEvent(value: string, limit = EVENT_PAYLOAD_LIMIT): string {
-  const bytes = Buffer.byteLength(value, 'utf8');
+  let bytes = Buffer.byteLength(value, 'utf8');
   if (bytes <= limit) return value;
+  if (cutRedactor) {
+    value = cutRedactor(value);
+    bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes <= limit) return value;
+  }
   const marker = `… [truncated, ${bytes} bytes in all]`;
   const keep = Math.max(0, limit - Math.max(MARKER_RESERVE, Buffer.byteLength(marker, 'utf8')));
   const buf = Buffer.from(value, 'utf8');

@@ -12,12 +12,15 @@ const MIN_SECRET_LENGTH = 4;
 export class Redactor {
   private readonly needles = new Set<string>();
   private pattern: RegExp | null = null;
+  /** The shortest needle: a shorter string cannot hold one (most keys and ids are). */
+  private shortest = Number.POSITIVE_INFINITY;
 
   add(value: string | undefined): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
     for (const form of encodingsOf(value)) this.needles.add(form);
     const sorted = [...this.needles].sort((a, b) => b.length - a.length);
     this.pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+    this.shortest = sorted.at(-1)?.length ?? Number.POSITIVE_INFINITY;
   }
 
   get size(): number {
@@ -25,7 +28,9 @@ export class Redactor {
   }
 
   text(value: string): string {
-    return this.pattern ? value.replace(this.pattern, REDACTED) : value;
+    return this.pattern && value.length >= this.shortest
+      ? value.replace(this.pattern, REDACTED)
+      : value;
   }
 
   /** Deep copy of a JSON-like value with every string redacted (keys too). */
