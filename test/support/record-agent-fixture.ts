@@ -112,7 +112,17 @@ async function record(slug: AgentSlug, name: string, c: FixtureCase): Promise<vo
       cwd: command.cwd,
       env: command.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, signalled whole as the worker does: a CLI's launcher may
+      // run the CLI as a child that a signal to the launcher alone would leave running.
+      detached: true,
     });
+    const signalGroup = (name: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, name);
+      } catch {
+        child.kill(name);
+      }
+    };
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -123,10 +133,10 @@ async function record(slug: AgentSlug, name: string, c: FixtureCase): Promise<vo
     });
     child.stdin.end(command.stdin ?? '');
     const killer = c.killAfterMs
-      ? setTimeout(() => child.kill('SIGTERM'), c.killAfterMs)
+      ? setTimeout(() => signalGroup('SIGTERM'), c.killAfterMs)
       : undefined;
     // A CLI that retries forever is stopped, as the worker's limits would.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const guard = setTimeout(() => signalGroup('SIGKILL'), 120_000);
     const exit = await new Promise<AgentExit>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal })),
     );

@@ -109,6 +109,8 @@ export function findWorkingDirectory(texts: string[]): string | undefined {
     /Primary working directory:\s*(\/[^\n]*)/,
     /<cwd>\s*(\/[^<\n]*)<\/cwd>/,
     /Working directory:\s*(\/[^\n]*)/i,
+    // Qwen Code: "I'm currently working in the directory: /…".
+    /working in the directory:?\s*`?(\/[^\s`'"\n]+)/i,
     /current working directory(?: is)?:?\s*`?(\/[^\s`'"\n]+)/i,
     /working directory(?: is)?:?\s*`?(\/[^\s`'"\n]+)/i,
   ]) {
