@@ -47,6 +47,20 @@ export function thinkingEvent(text: string | undefined): AgentEvent[] {
   return text?.trim() ? [{ type: 'agent.thinking', text: truncateForEvent(text) }] : [];
 }
 
+/** The text of a tool result's content: a string, or blocks of which text is kept. */
+export function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((block) => {
+      if (!isObject(block)) return '';
+      if (block.type === 'text') return str(block.text) ?? '';
+      return `[${str(block.type) ?? 'content'}]`; // images and the like: name them only
+    })
+    .filter((t) => t !== '')
+    .join('\n');
+}
+
 /** A tool kind table lookup: tool name → kind, `other` for names not in it. */
 export function toolKinds(table: Record<string, ToolKind>): (name: string) => ToolKind {
   const kinds = new Map(Object.entries(table));

@@ -29,6 +29,23 @@ export interface AgentSandbox {
   remove(): Promise<void>;
 }
 
+/** Makes `dir` a one-commit git checkout of a tiny demo repository (branch main). */
+export async function initDemoCheckout(dir: string): Promise<void> {
+  const git = (...args: string[]) => run('git', args, { cwd: dir });
+  await git('init', '-q', '-b', 'main');
+  await writeFile(join(dir, 'README.md'), '# Demo\n\nA demo repository.\n');
+  await git('add', '.');
+  await git(
+    '-c',
+    'user.name=Demo',
+    '-c',
+    'user.email=demo@example.invalid',
+    'commit',
+    '-qm',
+    'init',
+  );
+}
+
 /** The context a job would give the adapter, rooted at `root`. */
 export function sandboxContext(
   root: string,
@@ -101,19 +118,7 @@ export async function createAgentSandbox(
   const root = await mkdtemp(join(tmpdir(), `agent-${adapter.slug}-`));
   for (const dir of ['repo', 'home', 'agent', 'tmp']) await mkdir(join(root, dir));
   const checkout = join(root, 'repo');
-  const git = (...args: string[]) => run('git', args, { cwd: checkout });
-  await git('init', '-q', '-b', 'main');
-  await writeFile(join(checkout, 'README.md'), '# Demo\n\nA demo repository.\n');
-  await git('add', '.');
-  await git(
-    '-c',
-    'user.name=Demo',
-    '-c',
-    'user.email=demo@example.invalid',
-    'commit',
-    '-qm',
-    'init',
-  );
+  await initDemoCheckout(checkout);
   const found = await locateAgent(adapter, agentSearchFrom({ ...process.env, ...opts.env }));
   // A relative override (e.g. a fake CLI in a recording profile) is relative to the repository.
   const located = { ...found, binary: resolve(found.binary) };

@@ -16,19 +16,17 @@
  * Also exports the headless runner the model server's tests use, so both drive the CLI the
  * same way a worker would.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { claudeCodeArgs } from '../../src/agents/claude-code/command-args.js';
 import { createClaudeCodeParser } from '../../src/agents/claude-code/parser.js';
 import type { AgentExit } from '../../src/agents/types.js';
+import { initDemoCheckout } from './agent-sandbox.js';
 import { startModelServer } from './model-server/model-server.js';
 import type { ModelScript } from './model-server/scripted-model.js';
-
-const run = promisify(execFile);
 
 /** The pinned CLI in node_modules. */
 export const CLAUDE_BIN = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
@@ -53,19 +51,7 @@ export async function createSandbox(): Promise<Sandbox> {
   const home = join(root, 'home');
   await mkdir(checkout);
   await mkdir(home);
-  const git = (...args: string[]) => run('git', args, { cwd: checkout });
-  await git('init', '-q', '-b', 'main');
-  await writeFile(join(checkout, 'README.md'), '# Demo\n\nA demo repository.\n');
-  await git('add', '.');
-  await git(
-    '-c',
-    'user.name=Demo',
-    '-c',
-    'user.email=demo@example.invalid',
-    'commit',
-    '-qm',
-    'init',
-  );
+  await initDemoCheckout(checkout);
   return { root, checkout, home, remove: () => rm(root, { recursive: true, force: true }) };
 }
 

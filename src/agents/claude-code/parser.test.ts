@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
 import type { AgentContext } from '../adapter.js';
+import { expectNeverThrows } from '../parser-test-kit.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentExit } from '../types.js';
 import { claudeCodeAdapter } from './adapter.js';
@@ -241,11 +242,7 @@ describe('Claude Code parser: payload limits', () => {
       '{"type":"system"}',
       '\u0000\uffff',
     ];
-    for (const line of weird) {
-      expect(() => parser.line(line, 'stdout')).not.toThrow();
-      expect(() => parser.line(line, 'stderr')).not.toThrow();
-    }
-    expect(() => parser.end({ code: 0, signal: null })).not.toThrow();
+    expectNeverThrows(parser, weird);
   });
 
   it('maps tool names to kinds', () => {

@@ -4,7 +4,15 @@
  * carrying content blocks, and a final `result` with usage, cost and the run's verdict.
  */
 import type { AgentEvent, ToolKind } from '../../events.js';
-import { isObject, type Json, jsonLinesParser, num, str, systemMessage } from '../parsing.js';
+import {
+  isObject,
+  type Json,
+  jsonLinesParser,
+  num,
+  str,
+  systemMessage,
+  toolResultText,
+} from '../parsing.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentOutcome, AgentOutputParser } from '../types.js';
 
@@ -36,20 +44,6 @@ export function claudeToolKind(name: string): ToolKind {
 }
 
 const system = systemMessage;
-
-/** The text of a tool result's content: a string, or blocks of which text is kept. */
-function toolResultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block) => {
-      if (!isObject(block)) return '';
-      if (block.type === 'text') return str(block.text) ?? '';
-      return `[${str(block.type) ?? 'content'}]`; // images and the like: name them only
-    })
-    .filter((t) => t !== '')
-    .join('\n');
-}
 
 /** Events for the content blocks of an `assistant` line. */
 function assistantEvents(line: Json, raw: string): AgentEvent[] {

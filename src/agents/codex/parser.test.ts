@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import { expectNeverThrows } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { codexToolKind, createCodexParser } from './parser.js';
 
@@ -387,11 +388,7 @@ describe('Codex parser: payload limits', () => {
       '{"type":"request_user_input","questions":[]}',
       '\u0000\uffff',
     ];
-    for (const l of weird) {
-      expect(() => parser.line(l, 'stdout')).not.toThrow();
-      expect(() => parser.line(l, 'stderr')).not.toThrow();
-    }
-    expect(() => parser.end({ code: 0, signal: null })).not.toThrow();
+    expectNeverThrows(parser, weird);
   });
 
   it('maps item types to tool kinds', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import { expectNeverThrows } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createGeminiCliParser, describeGeminiError, geminiToolKind } from './parser.js';
 
@@ -362,11 +363,7 @@ describe('Gemini CLI parser: limits', () => {
       '{"type":"something_new"}',
       '\u0000\uffff',
     ];
-    for (const text of weird) {
-      expect(() => parser.line(text, 'stdout')).not.toThrow();
-      expect(() => parser.line(text, 'stderr')).not.toThrow();
-    }
-    expect(() => parser.end({ code: 0, signal: null })).not.toThrow();
+    expectNeverThrows(parser, weird);
   });
 
   it('shows unknown line types as system messages', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import { expectNeverThrows } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createMistralVibeParser, mistralVibeToolKind } from './parser.js';
 
@@ -336,11 +337,7 @@ describe('Mistral Vibe parser: limits', () => {
       'Error: ',
       '\u0000\uffff',
     ];
-    for (const line of weird) {
-      expect(() => parser.line(line, 'stdout')).not.toThrow();
-      expect(() => parser.line(line, 'stderr')).not.toThrow();
-    }
-    expect(() => parser.end({ code: 1, signal: null })).not.toThrow();
+    expectNeverThrows(parser, weird, 1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import { expectNeverThrows } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createQwenCliParser, qwenToolKind } from './parser.js';
 
@@ -341,10 +342,6 @@ describe('Qwen Code parser: limits', () => {
       '{"type":"system","subtype":"model_fallback"}',
       '\u0000\uffff',
     ];
-    for (const line of weird) {
-      expect(() => parser.line(line, 'stdout')).not.toThrow();
-      expect(() => parser.line(line, 'stderr')).not.toThrow();
-    }
-    expect(() => parser.end({ code: 0, signal: null })).not.toThrow();
+    expectNeverThrows(parser, weird);
   });
 });

@@ -18,6 +18,7 @@ import {
   systemMessage,
   thinkingEvent,
   toolKinds,
+  toolResultText,
   usageIncrement,
 } from '../parsing.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
@@ -95,20 +96,6 @@ function usageFigures(usage: unknown): Partial<UsageSums> {
     if (value !== undefined && value > 0) figures[to] = value;
   }
   return figures;
-}
-
-/** The text of a tool result's content: a string, or blocks of which text is kept. */
-function toolResultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block) => {
-      if (!isObject(block)) return '';
-      if (block.type === 'text') return str(block.text) ?? '';
-      return `[${str(block.type) ?? 'content'}]`; // images and the like: name them only
-    })
-    .filter((t) => t !== '')
-    .join('\n');
 }
 
 /** The `data` payload of a system line, whose fields are a sentence's parts. */
