@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
 });
 const RUNS = Number(args.runs);
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const FIXTURES = resolve(import.meta.dirname, '../test/fixtures/agents');
 const TARGET = { linesPerSecond: 50_000, rssMb: 120 };
 const PROMPT = '[[write bench/result.txt]]\nbenchmarked\n[[end]]\n[[answer]]\nDone.\n[[end]]\n';
 
@@ -78,7 +79,14 @@ async function cliPart() {
   try {
     let job = 0;
     for (const adapter of allAdapters()) {
-      const profile = recordingProfile(adapter.slug);
+      const profile = recordingProfile(adapter.slug, FIXTURES);
+      // A fake CLI named relative to the repository (Vibe's) must stay found from the checkout.
+      const profileEnv = Object.fromEntries(
+        Object.entries(profile?.env ?? {}).map(([k, v]) => [
+          k,
+          k.startsWith('VIBERATOR_AGENT_BIN_') ? resolve(v) : v,
+        ]),
+      );
       if (!profile) {
         rows.push({ agent: adapter.slug, note: 'no recording profile' });
         continue;
@@ -96,7 +104,7 @@ async function cliPart() {
             keyName,
             baseUrl,
             model: profile.model,
-            env: profile.env,
+            env: profileEnv,
           });
           try {
             const { command } = sandbox;
@@ -137,7 +145,7 @@ async function cliPart() {
             GITHUB_API_URL: world.github.apiUrl,
             GITHUB_TOKEN: credentials.githubToken,
             [keyName]: credentials.anthropicKey,
-            ...profile.env,
+            ...profileEnv,
           };
           const run = await spawnTimed(
             process.execPath,

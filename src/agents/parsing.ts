@@ -115,12 +115,24 @@ export interface RunState {
   outcome?: AgentOutcome;
   /** The last text the model said: the answer for CLIs without a result line. */
   lastAssistantText?: string;
-  /** Errors the CLI printed on stdout, newest last (for a failure reason). */
+  /**
+   * The last few errors the CLI printed on stdout, newest last (for a failure reason); add
+   * with {@link recordError}, which keeps it short however long the run.
+   */
   errors: string[];
   /** The last stderr line. */
   lastStderr?: string;
   /** Set when an error looked like a rejected key. */
   credentialsRejected: boolean;
+}
+
+/** How many errors a run keeps: only the newest is used, the rest is context for a reader. */
+const KEPT_ERRORS = 5;
+
+/** Notes an error the CLI printed; the run keeps only the newest few. */
+export function recordError(run: RunState, text: string): void {
+  run.errors.push(text);
+  if (run.errors.length > KEPT_ERRORS) run.errors.splice(0, run.errors.length - KEPT_ERRORS);
 }
 
 /** How one CLI's JSON lines map to events. */

@@ -37,8 +37,11 @@ export interface RecordingProfile {
 }
 
 /** The recording profile of an agent, or undefined when it has none yet. */
-export function recordingProfile(slug: AgentSlug): RecordingProfile | undefined {
-  const file = join(FIXTURES_ROOT, slug, 'recording.json');
+export function recordingProfile(
+  slug: AgentSlug,
+  root = FIXTURES_ROOT,
+): RecordingProfile | undefined {
+  const file = join(root, slug, 'recording.json');
   return existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as RecordingProfile)
     : undefined;

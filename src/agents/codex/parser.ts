@@ -15,6 +15,7 @@ import {
   looksLikeRejectedKey,
   num,
   type RunState,
+  recordError,
   str,
   systemMessage,
   thinkingEvent,
@@ -170,6 +171,7 @@ export function createCodexParser(): AgentOutputParser {
       if (phase === 'started') return started.has(id) ? [] : [toolCall(item, id)];
       if (phase === 'updated') return []; // progress of a running item: its end says it all
       const events = started.has(id) ? [] : [toolCall(item, id)];
+      started.delete(id); // done: the set holds only running items, however long the run
       const result = toolResult(item);
       events.push({
         type: 'agent.tool_result',
@@ -249,7 +251,7 @@ export function createCodexParser(): AgentOutputParser {
         case 'error': {
           const message = str(line.message) ?? raw;
           if (!RETRY_NOTICE.test(message)) {
-            run.errors.push(message);
+            recordError(run, message);
             if (rejectsKey(message)) run.credentialsRejected = true;
           }
           return [systemMessage(message)];

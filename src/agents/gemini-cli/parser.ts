@@ -18,6 +18,7 @@ import {
   looksLikeRejectedKey,
   num,
   type RunState,
+  recordError,
   str,
   systemMessage,
   toolKinds,
@@ -220,7 +221,7 @@ export function createGeminiCliParser(): AgentOutputParser {
         const severity = str(line.severity) ?? 'error';
         const message = str(line.message) ?? raw;
         if (severity === 'error') {
-          run.errors.push(message);
+          recordError(run, message);
           if (REJECTED_KEY.test(message)) run.credentialsRejected = true;
         }
         events.push(systemMessage(`${DISPLAY_NAME} ${severity}: ${message}`));

@@ -18,6 +18,7 @@ import {
   jsonLinesParser,
   num,
   type RunState,
+  recordError,
   str,
   systemMessage,
   toolKinds,
@@ -138,7 +139,7 @@ export function createKimiCodeParser(): AgentOutputParser {
       const text = content.slice(hook[0].length);
       const task = text.startsWith(HOOK_HEADING) ? text.slice(HOOK_HEADING.length) : text;
       if (hook[1]) {
-        run.errors.push(`UserPromptSubmit hook blocked the prompt: ${text}`);
+        recordError(run, `UserPromptSubmit hook blocked the prompt: ${text}`);
         return [systemMessage(`The UserPromptSubmit hook blocked the prompt: ${text}`)];
       }
       return [

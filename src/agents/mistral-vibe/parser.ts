@@ -144,7 +144,12 @@ class LastError {
     const line = text.replace(/\s+$/, '');
     if (line.trim() === '') return;
     if (/^\s/.test(line)) {
-      if (this.open && /^\s+(?:(?:status|reason|provider_message): |- )/.test(line))
+      // A backend error has three detail lines; a configuration error a few: keep it short.
+      if (
+        this.open &&
+        (this.block?.length ?? 0) < 20 &&
+        /^\s+(?:(?:status|reason|provider_message): |- )/.test(line)
+      )
         this.block?.push(line.trim());
       return;
     }

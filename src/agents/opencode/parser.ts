@@ -20,6 +20,7 @@ import {
   jsonLinesParser,
   num,
   type RunState,
+  recordError,
   str,
   systemMessage,
   thinkingEvent,
@@ -129,11 +130,11 @@ function errorText(error: Json): { text: string; status?: number } {
 function errorEvents(line: Json, raw: string, run: RunState): AgentEvent[] {
   const error = isObject(line.error) ? line.error : undefined;
   if (!error) {
-    run.errors.push(raw);
+    recordError(run, raw);
     return [systemMessage(raw)];
   }
   const { text, status } = errorText(error);
-  run.errors.push(text);
+  recordError(run, text);
   if (status === 401 || status === 403 || AUTH_ERRORS.has(str(error.name) ?? '')) {
     run.credentialsRejected = true;
   }
@@ -205,6 +206,9 @@ function describeLogLine(line: string): { text: string; ref?: string; error?: st
  * lines are shortened (their stack traces dropped); a failure whose message only refers to
  * the log (`[err_…]`) is completed with the logged cause.
  */
+/** How many logged error causes a run keeps (the newest). */
+const LOGGED_CAUSES = 50;
+
 export function createOpencodeParser(): AgentOutputParser {
   const inner = jsonLinesParser({
     displayName: DISPLAY_NAME,
@@ -217,7 +221,11 @@ export function createOpencodeParser(): AgentOutputParser {
       if (stream === 'stdout') return inner.line(text, stream);
       const plain = text.replace(ANSI, '');
       const log = describeLogLine(plain.trim());
-      if (log?.ref && log.error) logged.set(log.ref, log.error);
+      if (log?.ref && log.error) {
+        logged.set(log.ref, log.error);
+        // Only a recent cause can complete the failure: keep the map small in a long run.
+        if (logged.size > LOGGED_CAUSES) logged.delete(logged.keys().next().value as string);
+      }
       return inner.line(log ? log.text : plain, stream);
     },
     end(exit) {

@@ -14,6 +14,7 @@ import {
   jsonLinesParser,
   num,
   type RunState,
+  recordError,
   str,
   systemMessage,
   thinkingEvent,
@@ -67,7 +68,7 @@ function apiErrorStatus(text: string): number | undefined {
 
 /** Notes an error the CLI printed; a 401/403 from the model API marks the key as refused. */
 function noteError(run: RunState, text: string): void {
-  run.errors.push(text);
+  recordError(run, text);
   const status = apiErrorStatus(text);
   if (status === 401 || status === 403) run.credentialsRejected = true;
 }
