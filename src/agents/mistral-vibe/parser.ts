@@ -141,7 +141,12 @@ class LastError {
   private open = false;
 
   take(text: string): void {
-    const line = text.replace(/\s+$/, '');
+    if (text.startsWith('{')) {
+      // A message line (the bulk of the output): never an error, and it ends any error block.
+      this.open = false;
+      return;
+    }
+    const line = text.trimEnd();
     if (line.trim() === '') return;
     if (/^\s/.test(line)) {
       // A backend error has three detail lines; a configuration error a few: keep it short.
