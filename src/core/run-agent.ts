@@ -32,6 +32,8 @@ export interface AgentRunLimits {
   wallClockMs: number;
   inactivityMs: number;
   killGraceMs: number;
+  /** The kill grace when `signal` stops the agent (the shorter applies). */
+  abortGraceMs?: number;
   signal?: AbortSignal;
 }
 

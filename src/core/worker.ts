@@ -32,7 +32,7 @@ import { resolveConfig } from './resolve-config.js';
 import { addUsage, type Result } from './result.js';
 import { runAgent } from './run-agent.js';
 import { stageCheckoutFiles } from './stage-checkout-files.js';
-import { stopFailure } from './stop-request.js';
+import { STOP_KILL_GRACE_MS, stopFailure } from './stop-request.js';
 
 /** Everything one job needs; entry points build it, the core never reads process.env. */
 export interface JobOptions {
@@ -235,6 +235,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
           wallClockMs,
           inactivityMs: options.env.agentInactivityMs,
           killGraceMs: options.env.killGraceMs,
+          abortGraceMs: STOP_KILL_GRACE_MS,
           signal: options.signal,
         },
         (text) => options.redactor.text(text),

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { readWorkerEnv, type WorkerEnv } from '../config/worker-env.js';
 import type { Result } from '../core/result.js';
 import { WorkerError } from '../errors.js';
-import { readPayloadText } from '../payload/load.js';
+import { jobIdOf, readPayloadText } from '../payload/load.js';
 import { buildLocalPayload, type LocalRunFlags } from '../payload/local-payload.js';
 import {
   type ValidatedPayload,
@@ -16,6 +16,7 @@ import {
 } from '../payload/validate.js';
 import { VERSION } from '../version.js';
 import { listAgents, runDoctor } from './cli-info.js';
+import { type EcsPayload, ecsJobIdBeforeLoading, loadEcsPayload } from './ecs-payload.js';
 import { executeJob } from './execute-job.js';
 
 // Node's fetch (the GitHub client) parses HTTP with a WebAssembly module that V8 optimises in
@@ -59,16 +60,6 @@ async function rejectJob(
     resultFile,
   );
   return 2;
-}
-
-/** The jobId of a payload that may not validate, so its Result can still name the job. */
-function jobIdOf(text: string): string | undefined {
-  try {
-    const jobId = (JSON.parse(text) as { jobId?: unknown } | null)?.jobId;
-    return typeof jobId === 'string' && jobId.length <= 128 ? jobId : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -137,13 +128,55 @@ async function run(options: RunOptions): Promise<number> {
     if (error instanceof WorkerError) return rejectJob(error, rawJobId, options.resultFile);
     throw error;
   }
+  return runValidated(validated, env, options);
+}
+
+/** Runs a validated job, prints its Result, and returns the exit status. */
+async function runValidated(
+  validated: ValidatedPayload,
+  env: WorkerEnv,
+  options: { keepWorkspace?: boolean; resultFile?: string; stoppedBefore?: NodeJS.Signals },
+): Promise<number> {
   const { result, delivered } = await executeJob(validated, {
     env,
     stderr: process.stderr,
     keepWorkspace: options.keepWorkspace,
+    stoppedBefore: options.stoppedBefore,
   });
   await emitResult(result, options.resultFile);
   return exitStatus(result, delivered);
+}
+
+/**
+ * `viberator ecs`: the ECS task's job, from `VIBERATOR_PAYLOAD` or `VIBERATOR_PAYLOAD_URI`
+ * (`VIBERATOR_JOB_ID` must match), run like `run` with the same Result and exit statuses.
+ * SIGTERM (the task stopped, a Spot interruption) is handled by executeJob as for `run`; one
+ * that arrives while the payload is still being read stops the job before it starts.
+ */
+async function ecs(): Promise<number> {
+  let env: WorkerEnv;
+  try {
+    env = readWorkerEnv(process.env, Boolean(process.stderr.isTTY));
+  } catch (error) {
+    if (error instanceof WorkerError)
+      return rejectJob(error, await ecsJobIdBeforeLoading(process.env), undefined);
+    throw error;
+  }
+  let stoppedBefore: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals) => {
+    stoppedBefore ??= signal;
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+  let loaded: EcsPayload;
+  try {
+    loaded = await loadEcsPayload(process.env);
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  if ('error' in loaded) return rejectJob(loaded.error, loaded.jobId, undefined);
+  return runValidated(loaded.validated, env, { stoppedBefore });
 }
 
 const program = new Command()
@@ -173,6 +206,15 @@ program
   .option('--ticket-title <title>', "ticket title (default: the prompt's first line)")
   .action(async (options: RunOptions) => {
     process.exitCode = await run(options);
+  });
+
+program
+  .command('ecs')
+  .description(
+    'run the job of an ECS task: the payload from VIBERATOR_PAYLOAD or VIBERATOR_PAYLOAD_URI',
+  )
+  .action(async () => {
+    process.exitCode = await ecs();
   });
 
 program

@@ -30,6 +30,11 @@ export async function executeJob(
     stderr: NodeJS.WriteStream;
     keepWorkspace?: boolean;
     agentTimeLimitMs?: number;
+    /**
+     * A signal the process received before the job started (while its payload was read): the
+     * job stops at once as `cancelled`, reported like any other stop.
+     */
+    stoppedBefore?: NodeJS.Signals;
   },
 ): Promise<JobRun> {
   const redactor = new Redactor();
@@ -70,6 +75,7 @@ export async function executeJob(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (opts.stoppedBefore) onSignal(opts.stoppedBefore);
   try {
     const result = await runJob({
       validated,

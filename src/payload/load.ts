@@ -10,6 +10,16 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The jobId of a payload that may not validate, so its Result can still name the job. */
+export function jobIdOf(text: string): string | undefined {
+  try {
+    const jobId = (JSON.parse(text) as { jobId?: unknown } | null)?.jobId;
+    return typeof jobId === 'string' && jobId.length <= 128 ? jobId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads payload text from a path, `-` (stdin) or `s3://bucket/key`. */
 export async function readPayloadText(
   source: string,

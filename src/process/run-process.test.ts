@@ -85,6 +85,36 @@ describe('runProcess (real child processes)', () => {
     expect(outcome.signal).toBe('SIGTERM');
   });
 
+  it('a stop by the abort signal kills after abortGraceMs, not the longer kill grace', async () => {
+    const controller = new AbortController();
+    let aborted = 0;
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('ignore-sigterm.mjs')] },
+      { ...limits, killGraceMs: 20_000, abortGraceMs: 500, signal: controller.signal },
+      (line) => {
+        if (/grandchild \d+/.test(line) && !aborted) {
+          aborted = Date.now();
+          controller.abort();
+        }
+      },
+    );
+    expect(outcome.stoppedBy).toBe('aborted');
+    expect(outcome.signal).toBe('SIGKILL');
+    expect(Date.now() - aborted).toBeLessThan(3000);
+  });
+
+  it('a limit (not an abort) keeps the full kill grace', async () => {
+    const started = Date.now();
+    const outcome = await runProcess(
+      { ...base, file: process.execPath, args: [fixture('ignore-sigterm.mjs')] },
+      { ...limits, wallClockMs: 300, killGraceMs: 1500, abortGraceMs: 100 },
+      () => {},
+    );
+    expect(outcome.stoppedBy).toBe('wall_clock');
+    expect(outcome.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1800);
+  });
+
   it('a missing executable is a spawn error, not a crash', async () => {
     const outcome = await runProcess(
       { ...base, file: '/nonexistent/agent', args: [] },

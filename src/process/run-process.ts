@@ -27,6 +27,11 @@ export interface RunLimits {
   /** Aborting (SIGTERM to the worker) stops the process the same way. */
   signal?: AbortSignal;
   /**
+   * Time between SIGTERM and SIGKILL when the stop comes from `signal` (default
+   * `killGraceMs`); the shorter of the two applies. Whoever stopped the worker is waiting.
+   */
+  abortGraceMs?: number;
+  /**
    * How long output may still arrive after the main process exited (a child holding its
    * stdout open must not keep the run going); default 2 s.
    */
@@ -94,7 +99,11 @@ export async function runProcess(
     if (stoppedBy || exited) return;
     stoppedBy = reason;
     signalEverything('TERM');
-    killTimer = setTimeout(() => signalEverything('KILL'), limits.killGraceMs);
+    const grace =
+      reason === 'aborted'
+        ? Math.min(limits.killGraceMs, limits.abortGraceMs ?? limits.killGraceMs)
+        : limits.killGraceMs;
+    killTimer = setTimeout(() => signalEverything('KILL'), grace);
   };
 
   const wallTimer = setTimeout(() => stop('wall_clock'), limits.wallClockMs);
