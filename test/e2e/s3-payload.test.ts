@@ -2,7 +2,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
-import { executionPayload } from '../support/payloads.js';
+import { listBranches } from '../support/local-world/seed-repo.js';
+import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
 
 describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
@@ -57,6 +58,21 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
     await client.send(
       new PutObjectCommand({
         Bucket: 'jobs',
+        Key: 'job_s3_2/payload.json',
+        Body: JSON.stringify(
+          executionPayload({
+            jobId: 'job_s3_2',
+            repoUrl: world.repoUrl,
+            modelUrl: world.model.url,
+            prompt: writePrompt('from-s3.md', 'written by a job from S3'),
+            overrides: { ticket: { id: 't_s3', key: 'S3-2', title: 'A job from S3' } },
+          }),
+        ),
+      }),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'jobs',
         Key: 'broken.json',
         Body: '{"version":1,"jobId":"x"}',
       }),
@@ -70,12 +86,31 @@ describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
   it('runs the job the object describes', async () => {
     const run = await runCli(['run', '--payload', 's3://jobs/job_s3_1/payload.json'], { env });
     expect(run.result?.failure).toBeUndefined();
+    expect(run.code).toBe(0);
     expect(run.result).toMatchObject({
       jobId: 'job_s3_1',
       status: 'completed',
       phase: 'research',
       document: 'A tiny demo app.',
     });
+  });
+
+  it('an execution job from S3: branch pushed, pull request opened, exit 0', async () => {
+    const run = await runCli(['run', '--payload', 's3://jobs/job_s3_2/payload.json'], { env });
+    expect(run.result?.failure).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      jobId: 'job_s3_2',
+      status: 'completed',
+      phase: 'execution',
+      branch: 'viberator/S3-2',
+      changedFiles: 1,
+    });
+    expect(await listBranches(world.bareRepo)).toContain('viberator/S3-2');
+    const pull = world.github.pulls.find((p) => p.head.ref === 'viberator/S3-2');
+    expect(pull?.html_url).toBe(run.result?.prUrl);
+    for (const secret of [secrets.githubToken, secrets.anthropicKey])
+      expect(`${run.stdout}${run.stderr}`).not.toContain(secret);
   });
 
   it('a missing object is invalid_payload, exit 2', async () => {
