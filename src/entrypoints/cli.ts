@@ -39,12 +39,14 @@ async function emitResult(result: Result, resultFile: string | undefined): Promi
 
 /**
  * A job refused before it starts (an invalid payload, an invalid worker environment): exit
- * 2, nothing created, no callback; the Result still says why, so scripts always get JSON.
+ * 2 (or `status`), nothing created, no callback; the Result still says why, so scripts always
+ * get JSON.
  */
 async function rejectJob(
   error: WorkerError,
   jobId: string,
   resultFile: string | undefined,
+  status = 2,
 ): Promise<number> {
   process.stderr.write(`viberator: ${error.message}\n`);
   const now = new Date().toISOString();
@@ -59,7 +61,7 @@ async function rejectJob(
     },
     resultFile,
   );
-  return 2;
+  return status;
 }
 
 /**
@@ -150,8 +152,10 @@ async function runValidated(
 /**
  * `viberator ecs`: the ECS task's job, from `VIBERATOR_PAYLOAD` or `VIBERATOR_PAYLOAD_URI`
  * (`VIBERATOR_JOB_ID` must match), run like `run` with the same Result and exit statuses.
- * SIGTERM (the task stopped, a Spot interruption) is handled by executeJob as for `run`; one
- * that arrives while the payload is still being read stops the job before it starts.
+ * SIGTERM (the task stopped, a Spot interruption) is handled by executeJob as for `run`. One
+ * that arrives while the payload is fetched ends the task at once as `cancelled` (exit 1, the
+ * Result on stdout only: no callback is known yet); one just after stops the job at its first
+ * step, reported like any other stop.
  */
 async function ecs(): Promise<number> {
   let env: WorkerEnv;
@@ -163,19 +167,25 @@ async function ecs(): Promise<number> {
     throw error;
   }
   let stoppedBefore: NodeJS.Signals | undefined;
+  const early = new AbortController();
   const onEarlySignal = (signal: NodeJS.Signals) => {
     stoppedBefore ??= signal;
+    early.abort(signal);
   };
   process.on('SIGTERM', onEarlySignal);
   process.on('SIGINT', onEarlySignal);
   let loaded: EcsPayload;
   try {
-    loaded = await loadEcsPayload(process.env);
+    loaded = await loadEcsPayload(process.env, early.signal);
   } finally {
     process.off('SIGTERM', onEarlySignal);
     process.off('SIGINT', onEarlySignal);
   }
-  if ('error' in loaded) return rejectJob(loaded.error, loaded.jobId, undefined);
+  if ('error' in loaded) {
+    // Stopped while the payload was fetched: a failed job (exit 1), not an invalid one.
+    const status = loaded.error.code === 'cancelled' ? 1 : 2;
+    return rejectJob(loaded.error, loaded.jobId, undefined, status);
+  }
   return runValidated(loaded.validated, env, { stoppedBefore });
 }
 

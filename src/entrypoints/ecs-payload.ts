@@ -44,9 +44,14 @@ export async function ecsJobIdBeforeLoading(env: NodeJS.ProcessEnv): Promise<str
  * Reads and validates the ECS task's payload: inline JSON in `VIBERATOR_PAYLOAD`, or the
  * object or file `VIBERATOR_PAYLOAD_URI` names (`s3://bucket/key` or a path) — exactly one of
  * them. `VIBERATOR_JOB_ID`, when set, must equal the payload's `jobId`: a task started for one
- * job must not run another. Every problem is `invalid_payload`; none throws.
+ * job must not run another. Every problem is `invalid_payload`; none throws. When `stop`
+ * aborts (SIGTERM) while the payload is being fetched, the fetch is abandoned and the answer
+ * is `cancelled`: no job was started, and no callback is known to report it to.
  */
-export async function loadEcsPayload(env: NodeJS.ProcessEnv): Promise<EcsPayload> {
+export async function loadEcsPayload(
+  env: NodeJS.ProcessEnv,
+  stop?: AbortSignal,
+): Promise<EcsPayload> {
   const inline = variable(env, ECS_PAYLOAD);
   const uri = variable(env, ECS_PAYLOAD_URI);
   const named = variable(env, ECS_JOB_ID);
@@ -74,7 +79,7 @@ export async function loadEcsPayload(env: NodeJS.ProcessEnv): Promise<EcsPayload
   if (inline !== undefined) text = inline;
   else {
     try {
-      text = await readPayloadText(uri as string);
+      text = await untilStopped(readPayloadText(uri as string), stop);
     } catch (error) {
       if (error instanceof WorkerError) return { error, jobId: named ?? 'unknown' };
       throw error;
@@ -96,4 +101,22 @@ export async function loadEcsPayload(env: NodeJS.ProcessEnv): Promise<EcsPayload
   }
   if (mismatch) return refuse(`invalid payload: ${mismatch}`, text);
   return { validated };
+}
+
+/** `work`, or a `cancelled` WorkerError as soon as `stop` aborts (its reason: the signal). */
+function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promise<T> {
+  if (!stop) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onStop = () =>
+      reject(
+        new WorkerError(
+          'cancelled',
+          `the worker was asked to stop (${String(stop.reason ?? 'SIGTERM')}) while it read its payload; no job was started`,
+          { step: 'received' },
+        ),
+      );
+    if (stop.aborted) return onStop();
+    stop.addEventListener('abort', onStop, { once: true });
+    work.then(resolve, reject).finally(() => stop.removeEventListener('abort', onStop));
+  });
 }

@@ -9,6 +9,7 @@ import { executionPayload, writePrompt } from '../support/payloads.js';
 import { type PlatformStandIn, startPlatformStandIn } from '../support/platform-stand-in.js';
 import { processesOfUid, processesWithEnvMarker, waitFor } from '../support/processes.js';
 import { type CliRun, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
+import { startStallingProxy } from '../support/stalling-proxy.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -255,6 +256,39 @@ describe('the ECS entry point (viberator ecs)', () => {
         /could not read s3:\/\/jobs\/missing\.json: .*(NoSuchKey|does not exist)/,
       );
     });
+  });
+
+  it('SIGTERM while the payload is fetched from S3 (no answer): cancelled at once, exit 1', async () => {
+    const proxy = await startStallingProxy(s3Env.AWS_ENDPOINT_URL_S3 ?? '', (_method, url) =>
+      url.includes('/stalled/'),
+    );
+    try {
+      const { env } = await taskEnv({
+        AWS_ENDPOINT_URL_S3: proxy.url,
+        VIBERATOR_PAYLOAD_URI: 's3://jobs/stalled/payload.json',
+        VIBERATOR_JOB_ID: 'job_ecs_stalled',
+      });
+      let pid = 0;
+      const done = ecs(env, (spawned) => {
+        pid = spawned;
+      });
+      await waitFor(async () => (proxy.stalled > 0 ? true : undefined), 30_000, 'the S3 request');
+      const signalled = Date.now();
+      process.kill(pid, 'SIGTERM');
+      const run = await done;
+      expect(Date.now() - signalled).toBeLessThan(2000);
+      expect(run.code).toBe(1);
+      expect(run.result).toMatchObject({
+        jobId: 'job_ecs_stalled',
+        status: 'failed',
+        failure: { code: 'cancelled', retryable: true, step: 'received' },
+      });
+      expect(run.result?.failure.message).toBe(
+        'the worker was asked to stop (SIGTERM) while it read its payload; no job was started',
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 
   describe('SIGTERM while the agent runs (ECS stops the task, a Spot interruption)', () => {
