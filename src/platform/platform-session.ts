@@ -42,6 +42,19 @@ export interface PlatformSessionOptions {
 }
 
 /**
+ * After SIGTERM the worker has until its SIGKILL (ECS: the container's `stopTimeout`, 30 s by
+ * default): the last events and the Result are then tried for these bounded times (ms), so
+ * that what the platform did not take is spooled to the log before the process is killed.
+ */
+export const STOPPED_EVENTS_FLUSH_MS = 5_000;
+export const STOPPED_RESULT_DEADLINE_MS = 15_000;
+
+/** Whether a signal to the worker (not the platform) stopped the job. */
+function stoppedBySignal(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as StopRequest | undefined)?.by === 'signal';
+}
+
+/**
  * Connects one job to its platform (platform-api.md): one client with the callback's token,
  * event delivery with heartbeat and cancellation, clanker and secret look-ups, the Result.
  * All three entry points use it the same way through `executeJob`.
@@ -115,9 +128,14 @@ export function connectPlatform(opts: PlatformSessionOptions): PlatformSession {
       async deliver(result) {
         // The job's events first, in order (a failing batch is given up after a minute), then
         // the Result with its own deadline.
-        await delivery.flush(Math.min(60_000, opts.resultDeadlineMs));
+        const signalled = stoppedBySignal(opts.controller.signal);
+        await delivery.flush(
+          Math.min(signalled ? STOPPED_EVENTS_FLUSH_MS : 60_000, opts.resultDeadlineMs),
+        );
         const outcome = await deliverResult(client, jobId, result, {
-          deadlineMs: opts.resultDeadlineMs,
+          deadlineMs: signalled
+            ? Math.min(STOPPED_RESULT_DEADLINE_MS, opts.resultDeadlineMs)
+            : opts.resultDeadlineMs,
           onAttemptFailed: (error, attempt) =>
             logger.warn(`the Result was not accepted (attempt ${attempt}): ${describe(error)}`),
         });
@@ -126,7 +144,10 @@ export function connectPlatform(opts: PlatformSessionOptions): PlatformSession {
         return false;
       },
       async close() {
-        await delivery.flush(undelivered ? 1000 : Math.min(10_000, opts.resultDeadlineMs));
+        const lastEventsMs = stoppedBySignal(opts.controller.signal)
+          ? STOPPED_EVENTS_FLUSH_MS
+          : 10_000;
+        await delivery.flush(undelivered ? 1000 : Math.min(lastEventsMs, opts.resultDeadlineMs));
         await delivery.stop();
         if (undelivered)
           await spool(undelivered.result, delivery.undeliveredEvents(), undelivered.why);

@@ -344,6 +344,34 @@ describe('the ECS entry point (viberator ecs)', () => {
       expectNoLeak(run);
     }
 
+    it('a platform that stops answering: the Result is spooled to the log before ECS would kill the task', async () => {
+      const stopped = await stopTask(
+        'Do it.\n[[hang]]\n',
+        async (workRoot) => {
+          const agent = await claudeRunning(workRoot);
+          if (agent) {
+            platform?.hang('events');
+            platform?.hang('result');
+          }
+          return agent;
+        },
+        { VIBERATOR_HEARTBEAT_INTERVAL: '1' },
+      );
+      const { run, exitedMs } = stopped;
+      if (process.env.SHOW_TIMINGS) console.log(`spooled and exited after ${exitedMs} ms`);
+      // ECS's default stopTimeout is 30 s; the default Result deadline (300 s) would outlast it.
+      expect(exitedMs).toBeLessThan(25_000);
+      expect(run.code).toBe(3);
+      expect(run.result).toMatchObject({
+        status: 'failed',
+        failure: { code: 'cancelled', retryable: true, step: 'running_agent' },
+      });
+      expect(run.stderr).toContain('the Result could not be delivered to the platform');
+      expect(run.stderr).toContain('spooled');
+      expect(platform?.results).toEqual([]);
+      expectNoLeak(run);
+    });
+
     /** The Claude Code process of the job (its config dir is in the job's workspace). */
     const claudeRunning = async (workRoot: string) =>
       (await processesWithEnvMarker(workRoot)).find((p) => p.environ.CLAUDE_CONFIG_DIR);
