@@ -156,7 +156,7 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
 }
 
 const RIC = resolve(import.meta.dirname, '../../node_modules/aws-lambda-ric/index.mjs');
-const DIST = resolve(import.meta.dirname, '../../dist');
+const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
 
 /** The real runtime interface client running the built handler (`dist/lambda.js`). */
 export interface LambdaProcess {
@@ -167,8 +167,8 @@ export interface LambdaProcess {
 }
 
 /**
- * Starts `aws-lambda-ric` as Lambda does: `_HANDLER=lambda.handler` in `LAMBDA_TASK_ROOT`
- * (the built `dist/`), the function's variables, and `env`. `prefix` starts it through
+ * Starts `aws-lambda-ric` as the Lambda image does: the package as `LAMBDA_TASK_ROOT` and the
+ * built handler as `_HANDLER=dist/lambda.handler`, the function's variables, and `env`. `prefix` starts it through
  * another command (setpriv, to run as an unprivileged user like Lambda's).
  */
 export function startLambdaProcess(
@@ -180,8 +180,8 @@ export function startLambdaProcess(
   const child = spawn(file ?? process.execPath, args, {
     env: {
       AWS_LAMBDA_RUNTIME_API: api.address,
-      _HANDLER: 'lambda.handler',
-      LAMBDA_TASK_ROOT: DIST,
+      _HANDLER: 'dist/lambda.handler',
+      LAMBDA_TASK_ROOT: PACKAGE_ROOT,
       AWS_LAMBDA_FUNCTION_NAME: 'viberator-worker',
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
@@ -190,7 +190,7 @@ export function startLambdaProcess(
       AWS_REGION: 'us-east-1',
       ...env,
     },
-    cwd: DIST,
+    cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
