@@ -64,9 +64,11 @@ function jobIdOf(value: unknown): string | undefined {
 /**
  * The payload of an event (payload.md, "How each entry point receives it"): the event itself,
  * its JSON text, or `{ "payloadUri": "s3://bucket/key" }` read from S3. Throws
- * `invalid_payload` listing every problem.
+ * `invalid_payload` listing every problem; `named` learns the jobId as soon as one is seen,
+ * so that a refused job's Result still names it.
  */
-async function payloadOf(event: unknown): Promise<ValidatedPayload> {
+async function payloadOf(event: unknown, named: { jobId?: string }): Promise<ValidatedPayload> {
+  named.jobId = jobIdOf(event);
   if (typeof event === 'string') return validatePayloadText(event, 'the event');
   if (typeof event === 'object' && event !== null && 'payloadUri' in event) {
     const uri = (event as { payloadUri: unknown }).payloadUri;
@@ -77,7 +79,9 @@ async function payloadOf(event: unknown): Promise<ValidatedPayload> {
         'invalid payload: payloadUri: must be an s3://bucket/key URI',
       );
     }
-    return validatePayloadText(await readPayloadText(uri), uri);
+    const text = await readPayloadText(uri);
+    named.jobId = jobIdOf(text) ?? named.jobId;
+    return validatePayloadText(text, uri);
   }
   return validatePayload(event);
 }
@@ -141,10 +145,11 @@ export async function handler(event: unknown, context: LambdaContext): Promise<R
     throw error;
   }
   let validated: ValidatedPayload;
+  const named: { jobId?: string } = {};
   try {
-    validated = await payloadOf(event);
+    validated = await payloadOf(event, named);
   } catch (error) {
-    if (error instanceof WorkerError) return refused(error, jobIdOf(event) ?? 'unknown');
+    if (error instanceof WorkerError) return refused(error, named.jobId ?? 'unknown');
     throw error;
   }
   const { result, delivered } = await executeJob(validated, {

@@ -111,6 +111,17 @@ describe('the Lambda handler in the real runtime interface client', () => {
       overrides,
     });
 
+  async function putObject(key: string, body: string): Promise<void> {
+    const client = new S3Client({
+      endpoint: s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: key, Body: body }));
+    client.destroy();
+  }
+
   /** The Result the runtime posted as the invocation's response. */
   function resultOf(outcome: InvocationOutcome): Record<string, any> {
     expect(outcome.kind, JSON.stringify(outcome.body)).toBe('response');
@@ -183,6 +194,14 @@ describe('the Lambda handler in the real runtime interface client', () => {
     });
     expect(missing.failure.message).toMatch(/could not read s3:\/\/jobs\/nowhere\.json/);
 
+    await putObject('broken.json', '{"version":1,"jobId":"job_lambda_broken"}');
+    const object = resultOf(await api.invoke({ payloadUri: 's3://jobs/broken.json' }));
+    expect(object).toMatchObject({
+      jobId: 'job_lambda_broken',
+      failure: { code: 'invalid_payload', step: 'received' },
+    });
+    expect(object.failure.message).toMatch(/prompt: is required; project: is required/);
+
     const text = resultOf(await api.invoke('not json at all'));
     expect(text.failure).toMatchObject({ code: 'invalid_payload' });
 
@@ -219,26 +238,17 @@ describe('the Lambda handler in the real runtime interface client', () => {
 
   it('reads { payloadUri } from S3 (s3rver)', async () => {
     await start();
-    const client = new S3Client({
-      endpoint: s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    await client.send(
-      new PutObjectCommand({
-        Bucket: 'jobs',
-        Key: 'job_lambda_s3/payload.json',
-        Body: JSON.stringify(
-          payload(
-            'job_lambda_s3',
-            'Summarise the repository.\n[[answer]]\nA tiny demo app.\n[[end]]\n',
-            {
-              template: 'ticket_research',
-            },
-          ),
+    await putObject(
+      'job_lambda_s3/payload.json',
+      JSON.stringify(
+        payload(
+          'job_lambda_s3',
+          'Summarise the repository.\n[[answer]]\nA tiny demo app.\n[[end]]\n',
+          {
+            template: 'ticket_research',
+          },
         ),
-      }),
+      ),
     );
     const result = resultOf(
       await api.invoke({ payloadUri: 's3://jobs/job_lambda_s3/payload.json' }),
