@@ -260,6 +260,9 @@ console.log(`  (plain git clone --depth 1, reference:   ${median(plain)} ms)`);
 console.log(
   `beyond the clone:                          ${beyondMs} ms (${beyondMs - median(baseline)} ms more than node -e 0)`,
 );
+console.log(
+  `  (stricter, less only a plain clone:      ${median(toAgent.map((ms, i) => ms - (plain[i] ?? 0)))} ms: the cloning step also checks out the files for the agent)`,
+);
 console.log(`  limit ${BEYOND_LIMIT_MS} ms: ${timeOk ? 'PASS' : 'FAIL'}`);
 console.log(bundleOk && timeOk ? 'PASS' : 'FAIL');
 process.exitCode = bundleOk && timeOk ? 0 : 1;
