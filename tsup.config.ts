@@ -24,7 +24,11 @@ export default defineConfig([
   // The published package: the worker only.
   {
     ...shared,
-    entry: { cli: 'src/entrypoints/cli.ts', index: 'src/index.ts' },
+    entry: {
+      cli: 'src/entrypoints/cli.ts',
+      index: 'src/index.ts',
+      lambda: 'src/entrypoints/lambda.ts',
+    },
     outDir: 'dist',
     clean: true,
   },

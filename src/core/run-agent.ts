@@ -30,6 +30,8 @@ export interface AgentRun {
 
 export interface AgentRunLimits {
   wallClockMs: number;
+  /** What set the wall clock, for the message of a timeout (default maxExecutionTime). */
+  wallClockSource?: string;
   inactivityMs: number;
   killGraceMs: number;
   /** The kill grace when `signal` stops the agent (the shorter applies). */
@@ -105,7 +107,7 @@ export async function runAgent(
   if (result.stoppedBy) {
     const why =
       result.stoppedBy === 'wall_clock'
-        ? `ran longer than the limit of ${Math.round(limits.wallClockMs / 1000)} s (project.workerSettings.maxExecutionTime)`
+        ? `ran longer than the limit of ${Math.round(limits.wallClockMs / 1000)} s (${limits.wallClockSource ?? 'project.workerSettings.maxExecutionTime'})`
         : `was silent for ${Math.round(limits.inactivityMs / 1000)} s (VIBERATOR_AGENT_INACTIVITY_TIMEOUT)`;
     throw new WorkerError('agent_timeout', `${adapter.displayName} ${why} and was stopped`);
   }

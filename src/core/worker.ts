@@ -47,8 +47,12 @@ export interface JobOptions {
   /** Aborted when the worker is asked to stop (SIGTERM). */
   signal?: AbortSignal;
   keepWorkspace?: boolean;
-  /** An upper bound for the agent's wall clock, in ms (Lambda's remaining time less a margin). */
-  agentTimeLimitMs?: number;
+  /**
+   * When the agent must be stopped at the latest, epoch ms (Lambda: the invocation's deadline
+   * less a safety margin). A deadline rather than a duration: the clone before the agent
+   * spends the same invocation time.
+   */
+  agentDeadline?: number;
   /**
    * The platform's side of the `reporting` step, after the workspace is gone: `deliver` sends
    * the events so far and the Result (resolves whether the Result was accepted; never
@@ -150,10 +154,22 @@ async function runSteps(options: JobOptions): Promise<Result> {
         .filter((secret) => secret.exposeToAgent && !modelKeyNames.has(secret.name))
         .map((secret) => [secret.name, secret.value]),
     );
-    const wallClockMs = Math.min(
-      payload.project.workerSettings.maxExecutionTime * 1000,
-      options.agentTimeLimitMs ?? Number.POSITIVE_INFINITY,
-    );
+    const maxExecutionMs = payload.project.workerSettings.maxExecutionTime * 1000;
+    /** The agent's limit from now: min(maxExecutionTime, time left before the deadline). */
+    const agentLimit = () => {
+      const left = (options.agentDeadline ?? Number.POSITIVE_INFINITY) - Date.now();
+      return left < maxExecutionMs
+        ? {
+            wallClockMs: Math.max(0, left),
+            wallClockSource: "the invocation's remaining time less the safety margin",
+          }
+        : {
+            wallClockMs: maxExecutionMs,
+            wallClockSource: 'project.workerSettings.maxExecutionTime',
+          };
+    };
+    // The CLIs that take a limit of their own get it now; the worker's timer starts at spawn.
+    const wallClockMs = agentLimit().wallClockMs;
     const { ws, ctx, identity, placed } = await step('initialising_agent', async () => {
       const located = await locateAgent(adapter, options.env.agentSearch);
       const identity = await agentIdentityFor(options.env, logger);
@@ -232,7 +248,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         ctx,
         { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
         {
-          wallClockMs,
+          ...agentLimit(),
           inactivityMs: options.env.agentInactivityMs,
           killGraceMs: options.env.killGraceMs,
           abortGraceMs: STOP_KILL_GRACE_MS,

@@ -29,7 +29,8 @@ export async function executeJob(
     env: WorkerEnv;
     stderr: NodeJS.WriteStream;
     keepWorkspace?: boolean;
-    agentTimeLimitMs?: number;
+    /** When the agent must be stopped at the latest, epoch ms (Lambda); see JobOptions. */
+    agentDeadline?: number;
     /**
      * A signal the process received before the job started (while its payload was read): the
      * job stops at once as `cancelled`, reported like any other stop.
@@ -93,7 +94,7 @@ export async function executeJob(
       artifacts,
       signal: controller.signal,
       keepWorkspace: opts.keepWorkspace,
-      agentTimeLimitMs: opts.agentTimeLimitMs,
+      agentDeadline: opts.agentDeadline,
     });
     return { result, delivered: !platform?.undelivered };
   } finally {
