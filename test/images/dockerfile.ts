@@ -48,7 +48,11 @@ export function parseDockerfile(path: string): Dockerfile {
     const joined = pending.parts.filter(Boolean).join(' ');
     const match = /^(\S+)\s*(.*)$/.exec(joined);
     if (match?.[1]) {
-      instructions.push({ keyword: match[1].toUpperCase(), args: match[2] ?? '', line: pending.line });
+      instructions.push({
+        keyword: match[1].toUpperCase(),
+        args: match[2] ?? '',
+        line: pending.line,
+      });
     }
     pending = undefined;
   });
@@ -165,7 +169,9 @@ export function identityOf(stage: Stage): Identity | undefined {
   }
   if (identity.sudo) {
     const file = identity.sudo.file;
-    const chmod = identity.layoutCommands.find((c) => c.startsWith('chmod ') && c.endsWith(` ${file}`));
+    const chmod = identity.layoutCommands.find(
+      (c) => c.startsWith('chmod ') && c.endsWith(` ${file}`),
+    );
     identity.sudo.mode = chmod?.split(/\s+/)[1];
   }
   return identity;

@@ -102,9 +102,9 @@ describe('the Dockerfiles', () => {
   });
 
   it('are what generate.mjs writes (edit the generator, then run it)', async () => {
-    const generator = (await import(
-      pathToFileURL(join(DOCKER_DIR, 'generate.mjs')).href
-    )) as { dockerfiles(): { path: string; text: string }[] };
+    const generator = (await import(pathToFileURL(join(DOCKER_DIR, 'generate.mjs')).href)) as {
+      dockerfiles(): { path: string; text: string }[];
+    };
     for (const { path, text } of generator.dockerfiles()) {
       expect(readFileSync(join(ROOT, path), 'utf8'), path).toBe(text);
     }
@@ -173,8 +173,7 @@ describe.each(files.map((path) => [relative(DOCKER_DIR, path), path]))('%s', (_n
     // caches would slow every rebuild that copies from it).
     for (const stage of file.stages) {
       for (const run of runsOf(stage)) {
-        if (/apt-get install/.test(run))
-          expect(run).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*$/);
+        if (/apt-get install/.test(run)) expect(run).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*$/);
       }
     }
   });
@@ -240,9 +239,9 @@ describe.each(files.map((path) => [relative(DOCKER_DIR, path), path]))('%s', (_n
       expect(made).toMatch(/-o viberator -g viberator -m 0711 /);
       // Every directory above the work root is created by that command (0711) or a system one.
       for (let dir = posix.dirname(root); dir !== '/'; dir = posix.dirname(dir)) {
-        expect(['/home', '/tmp', '/var', '/var/lib'].includes(dir) || made?.includes(` ${dir}`)).toBe(
-          true,
-        );
+        expect(
+          ['/home', '/tmp', '/var', '/var/lib'].includes(dir) || made?.includes(` ${dir}`),
+        ).toBe(true);
       }
     });
   }
@@ -318,13 +317,16 @@ describe.each(files.map((path) => [relative(DOCKER_DIR, path), path]))('%s', (_n
       expect(env.LAMBDA_TASK_ROOT).toBe(workdir);
       expect(entrypoint).toEqual([`${workdir}/node_modules/.bin/aws-lambda-ric`]);
       const build = stageNamed(file, 'build') as Stage;
-      expect(runsOf(build).join(' ')).toMatch(/npm install --no-save .*aws-lambda-ric@\d+\.\d+\.\d+/);
+      expect(runsOf(build).join(' ')).toMatch(
+        /npm install --no-save .*aws-lambda-ric@\d+\.\d+\.\d+/,
+      );
       const [handler = ''] = cmd;
       const moduleFile = `${builtPath(posix.join(workdir, handler.slice(0, handler.lastIndexOf('.'))))}.js`;
       const exportName = handler.slice(handler.lastIndexOf('.') + 1);
       expect(exportName).toBe('handler');
       const declared = worker.exports['./lambda'];
-      const target = typeof declared === 'string' ? declared : (declared?.import ?? declared?.default);
+      const target =
+        typeof declared === 'string' ? declared : (declared?.import ?? declared?.default);
       expect(target, 'package.json exports["./lambda"]').toBe(`./${moduleFile}`);
       expect(existsSync(join(ROOT, moduleFile)), `${moduleFile} in the build output`).toBe(true);
     } else {
