@@ -212,6 +212,18 @@ describe('the Lambda handler in the real runtime interface client', () => {
     expect(await entries(workRoot)).toEqual([]);
   });
 
+  it('a handler the runtime cannot load is an init error for Lambda, not a Result', async () => {
+    // What a broken image (a wrong CMD, a missing build) looks like to the platform: the
+    // runtime reports the error to Lambda and takes no invocation.
+    await start({ _HANDLER: 'dist/lambda.notTheHandler' });
+    const until = Date.now() + 20_000;
+    while (api.initErrors.length === 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(api.initErrors).toHaveLength(1);
+    expect(JSON.stringify(api.initErrors[0])).toMatch(/HandlerNotFound|notTheHandler/);
+  });
+
   it('a short deadline stops the agent with agent_timeout before Lambda would', async () => {
     const workRoot = await start();
     const timeoutMs = 12_000;
