@@ -46,3 +46,9 @@ export function addUsage(total: Usage | undefined, increment: Usage): Usage {
   }
   return sum;
 }
+
+/** The Result of a job refused before it started (invalid payload or environment). */
+export function refusedResult(jobId: string, failure: Failure): Result {
+  const now = new Date().toISOString();
+  return { jobId, status: 'failed', startedAt: now, finishedAt: now, durationMs: 0, failure };
+}

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { readWorkerEnv, type WorkerEnv } from '../config/worker-env.js';
-import type { Result } from '../core/result.js';
+import { type Result, refusedResult } from '../core/result.js';
 import { WorkerError } from '../errors.js';
 import { jobIdOf, readPayloadText } from '../payload/load.js';
 import { buildLocalPayload, type LocalRunFlags } from '../payload/local-payload.js';
@@ -49,18 +49,7 @@ async function rejectJob(
   status = 2,
 ): Promise<number> {
   process.stderr.write(`viberator: ${error.message}\n`);
-  const now = new Date().toISOString();
-  await emitResult(
-    {
-      jobId,
-      status: 'failed',
-      startedAt: now,
-      finishedAt: now,
-      durationMs: 0,
-      failure: error.toFailure(),
-    },
-    resultFile,
-  );
+  await emitResult(refusedResult(jobId, error.toFailure()), resultFile);
   return status;
 }
 

@@ -1,5 +1,5 @@
 import { readWorkerEnv, type WorkerEnv } from '../config/worker-env.js';
-import type { Result } from '../core/result.js';
+import { type Result, refusedResult } from '../core/result.js';
 import { WorkerError } from '../errors.js';
 import { readPayloadText } from '../payload/load.js';
 import {
@@ -89,15 +89,7 @@ async function payloadOf(event: unknown, named: { jobId?: string }): Promise<Val
 /** The Result of a job refused before it started: nothing was created, no callback made. */
 function refused(error: WorkerError, jobId: string): Result {
   process.stderr.write(`${JSON.stringify({ level: 'error', message: error.message, jobId })}\n`);
-  const now = new Date().toISOString();
-  return {
-    jobId,
-    status: 'failed',
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 0,
-    failure: error.toFailure(),
-  };
+  return refusedResult(jobId, error.toFailure());
 }
 
 let agentUserIgnoredNoted = false;

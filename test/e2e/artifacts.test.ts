@@ -1,49 +1,31 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { type S3StandIn, startS3StandIn } from '../support/s3-stand-in.js';
 
 /** `artifacts.s3Uri`: the transcript and the agent's raw log land in S3 (s3rver), redacted. */
 describe('artifacts', () => {
   const secrets = plantedSecrets();
   let world: LocalWorld;
-  let s3: S3rver;
+  let s3: S3StandIn;
   let client: S3Client;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    s3 = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: await tempDir('viberator-artifacts-s3-'),
-      configureBuckets: [{ name: 'acme-viberator', configs: [] }],
-    });
-    const address = (await s3.run()) as { port: number };
-    const endpoint = `http://127.0.0.1:${address.port}`;
+    s3 = await startS3StandIn(['acme-viberator']);
+    client = s3.client;
     env = cliEnv({
       VIBERATOR_WORK_ROOT: await tempDir('viberator-artifacts-work-'),
       ANTHROPIC_API_KEY: secrets.anthropicKey,
       GITHUB_TOKEN: secrets.githubToken,
       GITHUB_API_URL: world.github.apiUrl,
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      VIBERATOR_S3_FORCE_PATH_STYLE: 'true',
-    });
-    client = new S3Client({
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      ...s3.env,
     });
   });
   afterAll(async () => {
-    client?.destroy();
     await Promise.allSettled([world?.close(), s3?.close()]);
   });
 

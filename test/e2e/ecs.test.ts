@@ -1,7 +1,6 @@
 import { access, chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { listBranches } from '../support/local-world/seed-repo.js';
@@ -9,6 +8,7 @@ import { executionPayload, writePrompt } from '../support/payloads.js';
 import { type PlatformStandIn, startPlatformStandIn } from '../support/platform-stand-in.js';
 import { processesOfUid, processesWithEnvMarker, waitFor } from '../support/processes.js';
 import { type CliRun, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
+import { type S3StandIn, startS3StandIn } from '../support/s3-stand-in.js';
 import { startStallingProxy } from '../support/stalling-proxy.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -23,7 +23,7 @@ describe('the ECS entry point (viberator ecs)', () => {
   const secrets = plantedSecrets();
   const callbackToken = `cb_ecs_planted${Date.now().toString(36)}0123456789`;
   let world: LocalWorld;
-  let s3: S3rver;
+  let s3: S3StandIn;
   let s3Env: Record<string, string>;
   let client: S3Client;
   let platform: PlatformStandIn | undefined;
@@ -31,29 +31,9 @@ describe('the ECS entry point (viberator ecs)', () => {
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    s3 = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: await tempDir('viberator-ecs-s3-'),
-      configureBuckets: [{ name: 'jobs', configs: [] }],
-    });
-    const address = (await s3.run()) as { port: number };
-    const endpoint = `http://127.0.0.1:${address.port}`;
-    s3Env = {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      VIBERATOR_S3_FORCE_PATH_STYLE: 'true',
-    };
-    client = new S3Client({
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    s3 = await startS3StandIn(['jobs']);
+    s3Env = s3.env;
+    client = s3.client;
   });
   afterEach(async () => {
     await platform?.close();

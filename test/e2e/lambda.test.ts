@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, chown, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type InvocationOutcome,
@@ -17,6 +16,7 @@ import { readBranch } from '../support/local-world/seed-repo.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { processesOfUid } from '../support/processes.js';
 import { plantedSecrets, tempDir, uniqueAgentUser } from '../support/run-cli.js';
+import { type S3StandIn, startS3StandIn } from '../support/s3-stand-in.js';
 
 const exec = promisify(execFile);
 
@@ -37,7 +37,7 @@ describe('the Lambda handler in the real runtime interface client', () => {
     : [];
   let world: LocalWorld;
   let api: RuntimeApi;
-  let s3: S3rver;
+  let s3: S3StandIn;
   let s3Endpoint: string;
   let tmp: string;
   let lambda: LambdaProcess | undefined;
@@ -45,15 +45,8 @@ describe('the Lambda handler in the real runtime interface client', () => {
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
     api = await startRuntimeApi();
-    s3 = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: await tempDir('viberator-lambda-s3-'),
-      configureBuckets: [{ name: 'jobs', configs: [] }],
-    });
-    const address = (await s3.run()) as { address: string; port: number };
-    s3Endpoint = `http://127.0.0.1:${address.port}`;
+    s3 = await startS3StandIn(['jobs']);
+    s3Endpoint = s3.endpoint;
   });
   afterEach(async () => {
     await lambda?.stop();
@@ -112,14 +105,7 @@ describe('the Lambda handler in the real runtime interface client', () => {
     });
 
   async function putObject(key: string, body: string): Promise<void> {
-    const client = new S3Client({
-      endpoint: s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    await client.send(new PutObjectCommand({ Bucket: 'jobs', Key: key, Body: body }));
-    client.destroy();
+    await s3.client.send(new PutObjectCommand({ Bucket: 'jobs', Key: key, Body: body }));
   }
 
   /** The Result the runtime posted as the invocation's response. */

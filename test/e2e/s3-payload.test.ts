@@ -1,46 +1,30 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
 import { listBranches } from '../support/local-world/seed-repo.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { type S3StandIn, startS3StandIn } from '../support/s3-stand-in.js';
 
 describe('payloads from s3:// (s3rver, the real S3 protocol)', () => {
   const secrets = plantedSecrets();
   let world: LocalWorld;
-  let s3: S3rver;
-  let endpoint: string;
+  let s3: S3StandIn;
+  let _endpoint: string;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    s3 = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: await tempDir('viberator-s3-'),
-      configureBuckets: [{ name: 'jobs', configs: [] }],
-    });
-    const address = (await s3.run()) as { address: string; port: number };
-    endpoint = `http://127.0.0.1:${address.port}`;
+    s3 = await startS3StandIn(['jobs']);
+    _endpoint = s3.endpoint;
     env = cliEnv({
       VIBERATOR_WORK_ROOT: await tempDir('viberator-s3-work-'),
       ANTHROPIC_API_KEY: secrets.anthropicKey,
       GITHUB_TOKEN: secrets.githubToken,
       GITHUB_API_URL: world.github.apiUrl,
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      VIBERATOR_S3_FORCE_PATH_STYLE: 'true',
+      ...s3.env,
     });
-    const client = new S3Client({
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    const { client } = s3;
     const body = executionPayload({
       jobId: 'job_s3_1',
       repoUrl: world.repoUrl,
