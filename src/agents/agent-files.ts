@@ -7,17 +7,26 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Regular files named `name` under `root`, at most `depth` directories down; links skipped. */
-export async function findAgentFiles(root: string, name: string, depth: number): Promise<string[]> {
+/**
+ * Regular files named `name` under `root`, at most `depth` directories down; links skipped.
+ * At most `budget` entries are looked at: the agent decides how large the tree is.
+ */
+export async function findAgentFiles(
+  root: string,
+  name: string,
+  depth: number,
+  budget = { entries: 2000 },
+): Promise<string[]> {
   const info = await lstat(root).catch(() => undefined);
   if (!info?.isDirectory()) return [];
   const found: string[] = [];
   for (const entry of await readdir(root).catch(() => [])) {
+    if (--budget.entries < 0) break;
     const path = join(root, entry);
     const child = await lstat(path).catch(() => undefined);
     if (child?.isFile() && entry === name) found.push(path);
     else if (child?.isDirectory() && depth > 0)
-      found.push(...(await findAgentFiles(path, name, depth - 1)));
+      found.push(...(await findAgentFiles(path, name, depth - 1, budget)));
   }
   return found;
 }

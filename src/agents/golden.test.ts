@@ -13,6 +13,7 @@ import {
   FIXTURES_ROOT,
   recordingProfile,
 } from '../../test/support/record-agent-fixture.js';
+import { runParser } from './parser-test-kit.js';
 import { adapterFor } from './registry.js';
 import { AGENT_SLUGS, type AgentExit } from './types.js';
 
@@ -44,14 +45,14 @@ describe.each(SLUGS)('%s parser: golden fixtures', (slug) => {
   it.each(cases)('%s', (name) => {
     const stdout = readFileSync(`${dir}${name}.jsonl`, 'utf8').split('\n');
     const expected = JSON.parse(readFileSync(`${dir}${name}.expected.json`, 'utf8')) as Expected;
-    const parser = adapterFor(slug).createParser();
-    const events = [
-      ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-      ...expected.stderr.flatMap((l) => parser.line(l, 'stderr')),
-    ];
-    const end = parser.end(expected.exit);
-    expect([...events, ...end.events]).toEqual(expected.events);
-    expect(end.outcome).toEqual(expected.outcome);
+    const { events, outcome } = runParser(
+      adapterFor(slug).createParser(),
+      stdout,
+      expected.stderr,
+      expected.exit,
+    );
+    expect(events).toEqual(expected.events);
+    expect(outcome).toEqual(expected.outcome);
   });
 
   // A fixture recorded with other flags than the adapter's shows other behaviour.

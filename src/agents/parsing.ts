@@ -61,6 +61,26 @@ export function toolResultText(content: unknown): string {
     .join('\n');
 }
 
+/**
+ * The `agent.tool_result` events of a Claude-style `user` line (Claude Code, Qwen Code): its
+ * `tool_result` blocks; the user's own text is not repeated.
+ */
+export function toolResultBlocks(line: Json): AgentEvent[] {
+  const message = isObject(line.message) ? line.message : {};
+  const content = Array.isArray(message.content) ? message.content : [];
+  const events: AgentEvent[] = [];
+  for (const block of content) {
+    if (!isObject(block) || block.type !== 'tool_result') continue;
+    events.push({
+      type: 'agent.tool_result',
+      id: str(block.tool_use_id) ?? '',
+      ok: block.is_error !== true,
+      output: truncateForEvent(toolResultText(block.content)),
+    });
+  }
+  return events;
+}
+
 /** A tool kind table lookup: tool name → kind, `other` for names not in it. */
 export function toolKinds(table: Record<string, ToolKind>): (name: string) => ToolKind {
   const kinds = new Map(Object.entries(table));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
 import type { AgentContext } from '../adapter.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentExit } from '../types.js';
 import { claudeCodeAdapter } from './adapter.js';
@@ -28,13 +28,7 @@ interface Expected {
 }
 
 function parseAll(stdout: string[], stderr: string[], exit: AgentExit) {
-  const parser = createClaudeCodeParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createClaudeCodeParser(), stdout, stderr, exit);
 }
 
 const cases = readdirSync(FIXTURES)

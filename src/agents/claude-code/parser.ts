@@ -11,7 +11,7 @@ import {
   num,
   str,
   systemMessage,
-  toolResultText,
+  toolResultBlocks,
 } from '../parsing.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
 import type { AgentOutcome, AgentOutputParser } from '../types.js';
@@ -83,23 +83,6 @@ function assistantEvents(line: Json, raw: string): AgentEvent[] {
       }
       // redacted_thinking carries nothing readable; other block types are not ours to show.
     }
-  }
-  return events;
-}
-
-/** Events for the tool results of a `user` line; the user's own text is not repeated. */
-function userEvents(line: Json): AgentEvent[] {
-  const message = isObject(line.message) ? line.message : {};
-  const content = Array.isArray(message.content) ? message.content : [];
-  const events: AgentEvent[] = [];
-  for (const block of content) {
-    if (!isObject(block) || block.type !== 'tool_result') continue;
-    events.push({
-      type: 'agent.tool_result',
-      id: str(block.tool_use_id) ?? '',
-      ok: block.is_error !== true,
-      output: truncateForEvent(toolResultText(block.content)),
-    });
   }
   return events;
 }
@@ -213,7 +196,7 @@ export function createClaudeCodeParser(): AgentOutputParser {
         case 'assistant':
           return assistantEvents(line, raw);
         case 'user':
-          return userEvents(line);
+          return toolResultBlocks(line);
         case 'result': {
           run.outcome = resultOutcome(line);
           const events: AgentEvent[] = [];

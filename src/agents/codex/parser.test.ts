@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { codexToolKind, createCodexParser } from './parser.js';
 
@@ -24,13 +24,7 @@ const completed = line({
 const ok: AgentExit = { code: 0, signal: null };
 
 function parseAll(stdout: string[], exit: AgentExit = ok, stderr: string[] = []) {
-  const parser = createCodexParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createCodexParser(), stdout, stderr, exit);
 }
 
 describe('Codex parser: items', () => {

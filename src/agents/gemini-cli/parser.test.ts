@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createGeminiCliParser, describeGeminiError, geminiToolKind } from './parser.js';
 
@@ -38,13 +38,7 @@ const apiError = (message: string) =>
 const CLEAN: AgentExit = { code: 0, signal: null };
 
 function parseAll(stdout: string[], stderr: string[] = [], exit: AgentExit = CLEAN) {
-  const parser = createGeminiCliParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createGeminiCliParser(), stdout, stderr, exit);
 }
 
 const messages = (events: ReturnType<typeof parseAll>['events']) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent } from '../../events.js';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
+import { runParser } from '../parser-test-kit.js';
 import { STDERR_LINE_CAP } from '../parsing.js';
 import type { AgentExit } from '../types.js';
 import { createKimiCodeParser, kimiToolKind } from './parser.js';
@@ -12,13 +12,7 @@ import { createKimiCodeParser, kimiToolKind } from './parser.js';
 const OK: AgentExit = { code: 0, signal: null };
 
 function run(stdout: string[], stderr: string[] = [], exit: AgentExit = OK) {
-  const parser = createKimiCodeParser();
-  const events: AgentEvent[] = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createKimiCodeParser(), stdout, stderr, exit);
 }
 
 const line = (value: unknown) => JSON.stringify(value);

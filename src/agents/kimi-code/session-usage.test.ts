@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findAgentFiles } from '../agent-files.js';
 import { kimiSessionUsage } from './session-usage.js';
 
 const record = (usage: Record<string, number>, scope = 'turn') =>
@@ -49,5 +50,20 @@ describe("Kimi Code's usage from its session log", () => {
     await symlink(outside, join(dir, 'main'));
     expect(await kimiSessionUsage(home)).toBeUndefined();
     await rm(outside, { recursive: true, force: true });
+  });
+
+  it('looks at a bounded number of entries, however many the agent made', async () => {
+    const dir = join(home, 'sessions');
+    await mkdir(dir, { recursive: true });
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        mkdir(join(dir, `s${i}`)).then(() => writeFile(join(dir, `s${i}`, 'wire.jsonl'), '')),
+      ),
+    );
+    expect(await findAgentFiles(dir, 'wire.jsonl', 2)).toHaveLength(50);
+    // Each directory and each file counts: 10 entries reach at most 5 of the files.
+    expect(
+      (await findAgentFiles(dir, 'wire.jsonl', 2, { entries: 10 })).length,
+    ).toBeLessThanOrEqual(5);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createMistralVibeParser, mistralVibeToolKind } from './parser.js';
 
@@ -42,13 +42,7 @@ function call(id: string, name: string, args: string) {
 }
 
 function parseAll(stdout: string[], stderr: string[], exit: AgentExit) {
-  const parser = createMistralVibeParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createMistralVibeParser(), stdout, stderr, exit);
 }
 
 const ok: AgentExit = { code: 0, signal: null };

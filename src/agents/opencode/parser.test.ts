@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createOpencodeParser, opencodeToolKind, parseLogfmt } from './parser.js';
 
@@ -9,13 +9,7 @@ import { createOpencodeParser, opencodeToolKind, parseLogfmt } from './parser.js
 const OK: AgentExit = { code: 0, signal: null };
 
 function parseAll(stdout: string[], stderr: string[] = [], exit: AgentExit = OK) {
-  const parser = createOpencodeParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(l, 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(createOpencodeParser(), stdout, stderr, exit);
 }
 
 const line = (type: string, rest: Record<string, unknown> = {}) =>

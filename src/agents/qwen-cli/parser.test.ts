@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_PAYLOAD_LIMIT } from '../../events.js';
-import { expectNeverThrows } from '../parser-test-kit.js';
+import { expectNeverThrows, runParser } from '../parser-test-kit.js';
 import type { AgentExit } from '../types.js';
 import { createQwenCliParser, qwenToolKind } from './parser.js';
 
@@ -9,13 +9,12 @@ import { createQwenCliParser, qwenToolKind } from './parser.js';
 const ok: AgentExit = { code: 0, signal: null };
 
 function parseAll(stdout: unknown[], stderr: string[] = [], exit: AgentExit = ok) {
-  const parser = createQwenCliParser();
-  const events = [
-    ...stdout.flatMap((l) => parser.line(typeof l === 'string' ? l : JSON.stringify(l), 'stdout')),
-    ...stderr.flatMap((l) => parser.line(l, 'stderr')),
-  ];
-  const end = parser.end(exit);
-  return { events: [...events, ...end.events], outcome: end.outcome };
+  return runParser(
+    createQwenCliParser(),
+    stdout.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))),
+    stderr,
+    exit,
+  );
 }
 
 const init = { type: 'system', subtype: 'init', session_id: 's1', model: 'qwen3-coder-plus' };

@@ -19,7 +19,7 @@ import {
   systemMessage,
   thinkingEvent,
   toolKinds,
-  toolResultText,
+  toolResultBlocks,
   usageIncrement,
 } from '../parsing.js';
 import { truncateForEvent, truncateJsonForEvent } from '../truncate.js';
@@ -197,22 +197,6 @@ export function createQwenCliParser(): AgentOutputParser {
     return events;
   };
 
-  const userEvents = (line: Json): AgentEvent[] => {
-    const message = isObject(line.message) ? line.message : {};
-    const content = Array.isArray(message.content) ? message.content : [];
-    const events: AgentEvent[] = [];
-    for (const block of content) {
-      if (!isObject(block) || block.type !== 'tool_result') continue;
-      events.push({
-        type: 'agent.tool_result',
-        id: str(block.tool_use_id) ?? '',
-        ok: block.is_error !== true,
-        output: truncateForEvent(toolResultText(block.content)),
-      });
-    }
-    return events;
-  };
-
   /** What the total of a result line adds to the per-call figures already reported. */
   const remainder = (line: Json): AgentEvent[] => {
     const total = usageFigures(line.usage);
@@ -257,7 +241,7 @@ export function createQwenCliParser(): AgentOutputParser {
         case 'assistant':
           return assistantEvents(line, raw, run);
         case 'user':
-          return userEvents(line);
+          return toolResultBlocks(line);
         case 'result': {
           // A sub-agent that fails to start reports a result line of its own; the session's
           // comes last and replaces it.
