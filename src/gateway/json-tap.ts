@@ -63,28 +63,45 @@ export class JsonTap {
     let i = start;
     const n = chunk.length;
     while (i < n) {
-      const c = chunk[i] as number;
       if (this.escape) {
         this.escape = false;
-        if (this.text.length < KEEP) this.text += String.fromCharCode(c);
-      } else if (c === BACKSLASH) {
-        this.escape = true;
-      } else if (c === QUOTE) {
-        this.inString = false;
-        if (this.stringIsKey) {
-          const top = this.stack[this.stack.length - 1];
-          if (top) top.key = this.text;
-        } else {
-          this.onScalar(this.path(), this.text);
-        }
-        this.text = '';
-        return i + 1;
-      } else if (this.text.length < KEEP) {
-        this.text += String.fromCharCode(c);
+        this.keep(chunk, i, i + 1);
+        i++;
+        continue;
       }
-      i++;
+      // Jump to the next quote or backslash: the bytes between are plain string content.
+      const quote = chunk.indexOf(QUOTE, i);
+      const backslash = chunk.indexOf(BACKSLASH, i);
+      const stop = quote === -1 ? backslash : backslash === -1 ? quote : Math.min(quote, backslash);
+      if (stop === -1) {
+        this.keep(chunk, i, n);
+        return n;
+      }
+      this.keep(chunk, i, stop);
+      if (stop === backslash) {
+        this.escape = true;
+        i = stop + 1;
+        continue;
+      }
+      this.inString = false;
+      if (this.stringIsKey) {
+        const top = this.stack[this.stack.length - 1];
+        if (top) top.key = this.text;
+      } else {
+        this.onScalar(this.path(), this.text);
+      }
+      this.text = '';
+      return stop + 1;
     }
     return i;
+  }
+
+  /** Keeps the start of a string (up to {@link KEEP} bytes). */
+  private keep(chunk: Uint8Array, from: number, to: number): void {
+    const room = KEEP - this.text.length;
+    if (room <= 0 || to <= from) return;
+    const end = Math.min(to, from + room);
+    for (let i = from; i < end; i++) this.text += String.fromCharCode(chunk[i] as number);
   }
 
   private structural(c: number): void {
