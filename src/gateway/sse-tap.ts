@@ -20,34 +20,40 @@ export class SseTap {
   constructor(private readonly onScalar: ScalarHandler) {}
 
   write(chunk: Uint8Array): void {
-    let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i] as number;
-      if (c === LF && this.afterCr) {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.afterCr) {
         this.afterCr = false;
-        start = i + 1;
-        continue;
-      }
-      this.afterCr = c === CR;
-      if (c === CR || c === LF) {
-        this.feed(chunk, start, i);
-        this.endLine();
-        start = i + 1;
-        continue;
-      }
-      if (this.mode === 'head') {
-        this.head += String.fromCharCode(c);
-        start = i + 1;
-        if (this.head === FIELD) {
-          this.mode = 'data';
-          if (this.json) this.json.write(NEWLINE);
-          else this.json = new JsonTap(this.onScalar);
-        } else if (!FIELD.startsWith(this.head)) {
-          this.mode = 'skip';
+        if (chunk[i] === LF) {
+          i++;
+          continue;
         }
       }
+      if (this.mode !== 'head') {
+        // The rest of a data (or ignored) line: jump to its end.
+        const end = lineEnd(chunk, i);
+        this.feed(chunk, i, end === -1 ? n : end);
+        if (end === -1) return;
+        this.endLine(chunk[end] === CR);
+        i = end + 1;
+        continue;
+      }
+      const c = chunk[i] as number;
+      i++;
+      if (c === CR || c === LF) {
+        this.endLine(c === CR);
+        continue;
+      }
+      this.head += String.fromCharCode(c);
+      if (this.head === FIELD) {
+        this.mode = 'data';
+        if (this.json) this.json.write(NEWLINE);
+        else this.json = new JsonTap(this.onScalar);
+      } else if (!FIELD.startsWith(this.head)) {
+        this.mode = 'skip';
+      }
     }
-    this.feed(chunk, start, chunk.length);
   }
 
   end(): void {
@@ -58,7 +64,8 @@ export class SseTap {
     if (this.mode === 'data' && to > from) this.json?.write(chunk.subarray(from, to));
   }
 
-  private endLine(): void {
+  private endLine(cr: boolean): void {
+    this.afterCr = cr;
     // An empty line dispatches the event.
     if (this.mode === 'head' && this.head === '') this.endEvent();
     this.mode = 'head';
@@ -72,3 +79,10 @@ export class SseTap {
 }
 
 const NEWLINE = new Uint8Array([LF]);
+
+/** The index of the next CR or LF from `from`, or -1. */
+function lineEnd(chunk: Uint8Array, from: number): number {
+  const lf = chunk.indexOf(LF, from);
+  const cr = chunk.indexOf(CR, from);
+  return cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+}
