@@ -7,12 +7,11 @@
 import {
   type ClientRequest,
   createServer,
-  Agent as HttpAgent,
   request as httpRequest,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import {
@@ -24,6 +23,7 @@ import {
   upstreamCredential,
 } from './credentials.js';
 import { endToEnd } from './headers.js';
+import { proxyFor, upstreamAgent } from './proxy.js';
 import { addUsage, type Provider, type Usage, zeroUsage } from './types.js';
 import { modelApiOf, UsageMeter } from './usage.js';
 
@@ -39,6 +39,11 @@ export interface GatewayOptions {
   };
   /** Called once per metered answer with what it consumed. */
   onUsage?: (usage: Usage) => void;
+  /**
+   * The proxy for the upstream call (`http://[user:pass@]host:port`), `''` for none;
+   * by default the host's `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
+   */
+  proxy?: string;
   /** Aborting closes the gateway. */
   signal?: AbortSignal;
 }
@@ -59,7 +64,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const base = new URL(opts.upstream.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const secure = base.protocol === 'https:';
-  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const proxy =
+    opts.proxy === undefined ? proxyFor(base) : opts.proxy ? new URL(opts.proxy) : undefined;
+  const agent = upstreamAgent(base, proxy);
   const send = secure ? httpsRequest : httpRequest;
   const credential = upstreamCredential(provider, keyPlacement, realKey);
   const jobKey = newJobKey();
