@@ -161,6 +161,66 @@ describe('model gateway', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('accepts an Anthropic per-job key as Bearer and sends an OAuth token as Bearer', async () => {
+    server = await startModelServer({ apiKey: REAL_KEY, script: textScript });
+    gateway = await startGateway({
+      upstream: {
+        baseUrl: server.url,
+        provider: 'anthropic',
+        key: REAL_KEY,
+        keyPlacement: 'bearer',
+      },
+    });
+    const raw = JSON.stringify(WIRES[0]?.body(true));
+    const res = await post(
+      `${gateway.url}/v1/messages`,
+      { authorization: `Bearer ${gateway.key}`, 'anthropic-version': '2023-06-01' },
+      raw,
+    );
+    expect(res.status, await res.text()).toBe(200);
+    expect(gateway.usage()).toEqual(expectedUsage(raw));
+  });
+
+  it('ends the upstream answer when the client goes away, and closes on abort', async () => {
+    let upstreamClosed!: () => void;
+    const closedUpstream = new Promise<void>((r) => {
+      upstreamClosed = r;
+    });
+    const upstream: Server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {}\n\n');
+      res.on('close', () => upstreamClosed());
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const abort = new AbortController();
+    try {
+      gateway = await startGateway({
+        upstream: {
+          baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+          provider: 'openai',
+          key: REAL_KEY,
+        },
+        signal: abort.signal,
+      });
+      const client = new AbortController();
+      const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gateway.key}` },
+        body: '{}',
+        signal: client.signal,
+      });
+      expect(res.status).toBe(200);
+      client.abort();
+      await closedUpstream;
+      abort.abort();
+      await expect(fetch(`${gateway.url}/v1/models`)).rejects.toThrow();
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+
   it('passes an upstream 401 through unchanged', async () => {
     server = await startModelServer({ apiKey: REAL_KEY });
     const seen: Usage[] = [];
