@@ -126,16 +126,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       pipeline(answer, res, () => {});
     });
 
-    pipeline(req, upstream, (error) => {
-      if (!error || res.headersSent) {
-        if (error) res.destroy();
+    // The upstream can fail before it answers, while the request is sent or after: the
+    // client then gets a 502 in JSON, or, once the answer has begun, a cut connection.
+    const fail = (error: Error) => {
+      if (res.headersSent) {
+        res.destroy();
         return;
       }
-      // The upstream could not be reached: the provider's way of saying so is a 502.
       res.writeHead(502, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({ error: { message: `Model upstream unreachable: ${error.message}` } }),
       );
+    };
+    upstream.on('error', fail);
+    pipeline(req, upstream, (error) => {
+      if (error) fail(error);
     });
   };
 

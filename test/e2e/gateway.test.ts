@@ -221,6 +221,28 @@ describe('model gateway', () => {
     }
   });
 
+  it('answers 502 when the upstream cannot be reached or drops the request', async () => {
+    const dropping: Server = createServer((req) => {
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    await new Promise<void>((r) => dropping.listen(0, '127.0.0.1', () => r()));
+    const port = (dropping.address() as AddressInfo).port;
+    try {
+      for (const baseUrl of [`http://127.0.0.1:${port}`, 'http://127.0.0.1:1']) {
+        const g = await startGateway({ upstream: { baseUrl, provider: 'openai', key: REAL_KEY } });
+        const res = await post(`${g.url}/v1/responses`, { authorization: `Bearer ${g.key}` }, '{}');
+        expect(res.status).toBe(502);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+          /upstream unreachable/,
+        );
+        await g.close();
+      }
+    } finally {
+      await new Promise((r) => dropping.close(r));
+    }
+  });
+
   it('passes an upstream 401 through unchanged', async () => {
     server = await startModelServer({ apiKey: REAL_KEY });
     const seen: Usage[] = [];
