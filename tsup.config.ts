@@ -42,6 +42,7 @@ export default defineConfig([
       'local-world': 'test/support/local-world/local-world.ts',
       'bench-events': 'bench/support/events-pipeline.ts',
       'bench-agents': 'bench/support/agents-bench.ts',
+      gateway: 'src/gateway/index.ts',
     },
     outDir: 'build/dev',
     clean: true,
