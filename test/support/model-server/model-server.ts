@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import {
   defaultModelScript,
+  directedUsage,
   estimateTokens,
   type ModelScript,
   type ModelTurn,
@@ -36,6 +37,24 @@ export interface RecordedRequest {
   body: unknown;
   /** The neutral view of a model request, when it was one. */
   turn?: ModelTurn;
+  /** The token figures the answer reported, when the server answered a model request. */
+  usage?: ReportedUsage;
+}
+
+/** Token figures as the server reports them: `inputTokens` is the whole prompt. */
+export interface ReportedUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** The usage the server reported over some requests (e.g. `requests.slice(before)`). */
+export function sumReportedUsage(requests: readonly RecordedRequest[]): ReportedUsage {
+  const total: ReportedUsage = { inputTokens: 0, outputTokens: 0 };
+  for (const r of requests) {
+    total.inputTokens += r.usage?.inputTokens ?? 0;
+    total.outputTokens += r.usage?.outputTokens ?? 0;
+  }
+  return total;
 }
 
 export interface ModelServerOptions {
@@ -132,14 +151,16 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
           }
         : undefined;
     const outText = reply.text ?? '';
+    const usage = directedUsage(turn) ?? {
+      inputTokens: estimateTokens(raw),
+      outputTokens: estimateTokens(outText + JSON.stringify(call ?? '')),
+    };
+    record.usage = { ...usage };
     wire.reply(res, turn, {
       text: reply.type === 'text' ? reply.text : reply.text,
       thinking: reply.thinking,
       toolCall: call,
-      usage: {
-        inputTokens: estimateTokens(raw),
-        outputTokens: estimateTokens(outText + JSON.stringify(call ?? '')),
-      },
+      usage,
     });
   };
 

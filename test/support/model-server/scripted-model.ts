@@ -65,6 +65,8 @@ export interface PromptDirectives {
   answer?: string;
   hang: boolean;
   status?: number;
+  /** `[[usage <input> <output>]]`: the token figures every answer reports instead of the estimate. */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 /** Parses the `[[…]]` directives of a prompt. Block contents are taken verbatim, line by line. */
@@ -96,6 +98,10 @@ export function parseDirectives(prompt: string): PromptDirectives {
     if (line === '[[hang]]') directives.hang = true;
     const status = /^\[\[status\s+(\d{3})\]\]$/.exec(line);
     if (status?.[1]) directives.status = Number(status[1]);
+    const usage = /^\[\[usage\s+(\d+)\s+(\d+)\]\]$/.exec(line);
+    if (usage?.[1] && usage[2]) {
+      directives.usage = { inputTokens: Number(usage[1]), outputTokens: Number(usage[2]) };
+    }
   }
   return directives;
 }
@@ -137,7 +143,11 @@ export function absoluteIn(cwd: string | undefined, path: string): string {
  *   offered tools can do is skipped, as a model would (a read-only run offers no writer);
  * - `[[bash]]` … `[[end]]`: one shell tool call with that command, in prompt order;
  * - `[[answer]]` … `[[end]]`: the final text once all steps are done (default: a one-line
- *   summary of the files written, or "No changes were needed.").
+ *   summary of the files written, or "No changes were needed.");
+ * - `[[usage <input> <output>]]`: every answer to a request carrying the prompt (side requests
+ *   with no tools included, errors and hangs excepted) reports exactly these token figures
+ *   instead of the size-based estimate ({@link directedUsage}; the server applies it, so it
+ *   holds under a custom script too). Budget tests use it to make a job expensive.
  */
 export const defaultModelScript: ModelScript = (turn) => {
   if (turn.tools.length === 0) return { type: 'text', text: 'OK.' };
@@ -186,6 +196,17 @@ export function promptFileTask(
     else if (lines.length > 0) break;
   }
   return { read, task: lines.join('\n') };
+}
+
+/**
+ * The usage a `[[usage]]` directive of the turn's job prompt asks for, if any. For a prompt
+ * that only points at a file, the directive counts once the file's text is in the conversation.
+ */
+export function directedUsage(
+  turn: ModelTurn,
+): { inputTokens: number; outputTokens: number } | undefined {
+  const task = promptFileTask(turn)?.task;
+  return parseDirectives(task ?? turn.prompt).usage;
 }
 
 /** A rough token count, so usage figures look plausible and vary with the input. */
