@@ -4,13 +4,18 @@
  * and the scripted model), then the three ways a model endpoint fails. Each agent's test file
  * calls {@link agentSuite} with what differs: the agent, its key's name, its model.
  */
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentSlug } from '../../../src/agents/types.js';
+import { type AgentProcessSighting, watchAgentEnviron } from '../../support/agent-environ-watch.js';
 import { type LocalWorld, startLocalWorld } from '../../support/local-world/local-world.js';
 import { readBranch } from '../../support/local-world/seed-repo.js';
+import { sumReportedUsage } from '../../support/model-server/model-server.js';
 import { executionPayload, writePrompt } from '../../support/payloads.js';
 import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../../support/run-cli.js';
+import { scanFilesFor } from '../../support/scan-files.js';
 
 export interface AgentSuiteOptions {
   agent: AgentSlug;
@@ -22,8 +27,8 @@ export interface AgentSuiteOptions {
   baseUrl?: (serverUrl: string) => string;
   /** The instructions file the CLI reads from the checkout, if it reads one there. */
   checkoutInstructions?: string;
-  /** Whether the CLI reports token usage itself (Kimi Code and Vibe do not). */
-  reportsUsage: boolean;
+  /** The environment variable the CLI reads its model key from (default: `keyName`). */
+  cliKeyVariable?: string;
   /** Extra worker environment (e.g. `VIBERATOR_AGENT_BIN_MISTRAL_VIBE`). */
   env?: Record<string, string>;
   /** Seconds the endpoint-down case may take at most. */
@@ -63,7 +68,14 @@ export function agentSuite(opts: AgentSuiteOptions): void {
       });
       workRoot = await tempDir(`viberator-${opts.agent}-`);
     });
-    afterAll(async () => world?.close());
+    afterAll(async () => {
+      await world?.close();
+      // Workspaces a failed test kept (--keep-workspace) go with the work root.
+      if (workRoot) await rm(workRoot, { recursive: true, force: true });
+    });
+
+    /** The id of the next job {@link run} starts. */
+    const nextJobId = () => `job_${opts.agent.replace(/-/g, '_')}_${jobs + 1}`;
 
     const run = (
       prompt: string,
@@ -72,11 +84,13 @@ export function agentSuite(opts: AgentSuiteOptions): void {
         key?: string;
         maxExecutionTime?: number;
         env?: Record<string, string>;
+        keepWorkspace?: boolean;
       } = {},
     ): Promise<CliRun> => {
+      const jobId = nextJobId();
       jobs++;
       const payload = executionPayload({
-        jobId: `job_${opts.agent.replace(/-/g, '_')}_${jobs}`,
+        jobId,
         repoUrl: world.repoUrl,
         modelUrl: '',
         prompt,
@@ -96,32 +110,47 @@ export function agentSuite(opts: AgentSuiteOptions): void {
           secrets: [{ name: opts.keyName }, { name: 'GITHUB_TOKEN' }],
         },
       });
-      return runCli(['run', '--payload', '-'], {
-        stdin: JSON.stringify(payload),
-        timeoutMs: 280_000,
-        env: cliEnv({
-          VIBERATOR_WORK_ROOT: workRoot,
-          GITHUB_API_URL: world.github.apiUrl,
-          GITHUB_TOKEN: secrets.githubToken,
-          [opts.keyName]: over.key ?? secrets.anthropicKey,
-          VIBERATOR_KILL_GRACE: '2',
-          ...opts.env,
-          ...over.env,
-        }),
-      });
+      return runCli(
+        ['run', '--payload', '-', ...(over.keepWorkspace ? ['--keep-workspace'] : [])],
+        {
+          stdin: JSON.stringify(payload),
+          timeoutMs: 280_000,
+          env: cliEnv({
+            VIBERATOR_WORK_ROOT: workRoot,
+            GITHUB_API_URL: world.github.apiUrl,
+            GITHUB_TOKEN: secrets.githubToken,
+            [opts.keyName]: over.key ?? secrets.anthropicKey,
+            VIBERATOR_KILL_GRACE: '2',
+            ...opts.env,
+            ...over.env,
+          }),
+        },
+      );
     };
 
     it('edits, commits, pushes and opens a PR; instructions reach the model, not the commit', {
       timeout: 300_000,
     }, async () => {
       const before = world.model.requests.length;
-      const result = await run(
-        writePrompt(
-          'src/login.js',
-          "export const redirect = '/dashboard';",
-          'Login now redirects to /dashboard.',
-        ),
-      );
+      const workspace = join(workRoot, nextJobId());
+      // Every process of this job's agent names its workspace (HOME, TMPDIR, config dirs).
+      const watch = watchAgentEnviron({
+        filter: (p) => Object.values(p.env).some((v) => v.includes(`${workspace}/`)),
+      });
+      let result: CliRun;
+      let agentProcesses: AgentProcessSighting[] = [];
+      try {
+        result = await run(
+          writePrompt(
+            'src/login.js',
+            "export const redirect = '/dashboard';",
+            'Login now redirects to /dashboard.',
+          ),
+          { keepWorkspace: true },
+        );
+      } finally {
+        agentProcesses = await watch.stop();
+      }
       expect(result.result?.failure, result.stderr.slice(-3000)).toBeUndefined();
       expect(result.code).toBe(0);
       expect(result.result).toMatchObject({
@@ -151,18 +180,65 @@ export function agentSuite(opts: AgentSuiteOptions): void {
 
       // Normalized events: an edit or command tool call and its result reached the progress.
       expect(result.progress.some((line) => / agent (edit|command) /.test(line))).toBe(true);
-      if (opts.reportsUsage) expect(result.result?.usage?.inputTokens).toBeGreaterThan(0);
       // The model key never appears in what the worker printed.
       expect(result.stdout + result.stderr).not.toContain(secrets.anthropicKey);
+
+      // Usage is the gateway's metering: exactly what the model server reported for the job.
+      // The server's input figure is the whole prompt; the Result splits off the cached part.
+      const reported = sumReportedUsage(world.model.requests.slice(before));
+      expect(reported.inputTokens).toBeGreaterThan(0);
+      const usage = result.result?.usage as Record<string, number | undefined> | undefined;
+      expect(usage, JSON.stringify(usage)).toBeDefined();
+      expect(
+        (usage?.inputTokens ?? 0) + (usage?.cacheReadTokens ?? 0) + (usage?.cacheWriteTokens ?? 0),
+      ).toBe(reported.inputTokens);
+      expect(usage?.outputTokens).toBe(reported.outputTokens);
+
+      // The agent's processes held the per-job key only: in its environment, never the real
+      // one, and never in argv.
+      const keyVariable = opts.cliKeyVariable ?? opts.keyName;
+      const summary = agentProcesses.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`);
+      expect(agentProcesses.length, 'no agent process seen in /proc').toBeGreaterThan(0);
+      const leaks = agentProcesses.flatMap((p) => [
+        ...Object.entries(p.env)
+          .filter(([name, value]) => `${name}=${value}`.includes(secrets.anthropicKey))
+          .map(([name]) => `${p.pid} ${p.argv[0]}: environ ${name}`),
+        ...(p.argv.join(' ').includes(secrets.anthropicKey) ? [`${p.pid}: argv`] : []),
+      ]);
+      expect(leaks, 'the real key in an agent process').toEqual([]);
+      const keys = agentProcesses.flatMap((p) => {
+        const value = p.env[keyVariable];
+        return value === undefined ? [] : [value];
+      });
+      expect(
+        keys.length,
+        `no agent process had ${keyVariable}: ${summary.join('; ')}`,
+      ).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(key).not.toBe('');
+        expect(key).not.toBe(secrets.anthropicKey);
+      }
+
+      // No file the job left in its workspace holds the real key.
+      const scan = await scanFilesFor(workspace, secrets.anthropicKey);
+      expect(scan.files).toBeGreaterThan(0);
+      expect(scan.hits).toEqual([]);
+      await rm(workspace, { recursive: true, force: true });
     });
 
     it("a rejected key is agent_failed carrying the CLI's message and naming the key", {
       timeout: 300_000,
     }, async () => {
       const started = Date.now();
+      const before = world.model.requests.length;
       const result = await run('Say hello.', { key: 'sk-wrong-key' });
       expect(result.result?.failure?.code, result.stderr.slice(-3000)).toBe('agent_failed');
       expect(result.result?.failure?.message).toContain(opts.keyName);
+      // The gateway took the agent's per-job key and sent the wrong key upstream: the model
+      // server saw the job's requests and refused every model call (none was decoded).
+      const seen = world.model.requests.slice(before);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((r) => r.turn !== undefined)).toEqual([]);
       expect(Date.now() - started).toBeLessThan(120_000);
     });
 

@@ -4,5 +4,4 @@ agentSuite({
   agent: 'claude-code',
   keyName: 'ANTHROPIC_API_KEY',
   model: 'claude-sonnet-4-5',
-  reportsUsage: true,
 });

@@ -21,7 +21,6 @@ agentSuite({
   baseUrl: (url) => `${url}/v1`,
   // Codex also reads the repository's own AGENTS.md; the clanker's goes to $CODEX_HOME.
   checkoutInstructions: 'AGENTS.md',
-  reportsUsage: true,
 });
 
 describe('codex: the config.toml the adapter writes', () => {

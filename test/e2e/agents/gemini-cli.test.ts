@@ -7,5 +7,4 @@ agentSuite({
   // The CLI reads the checkout's GEMINI.md; the clanker's instructions go to the user-level
   // one instead, so the repository's own file must reach the commit as it was.
   checkoutInstructions: 'GEMINI.md',
-  reportsUsage: true,
 });

@@ -9,6 +9,6 @@ agentSuite({
   // Kimi reads AGENTS.md from the checkout too (besides the clanker's user-level one):
   // the repository's own file must reach the commit unchanged.
   checkoutInstructions: 'AGENTS.md',
-  // stream-json prints no token figures: the adapter reads them from its session log.
-  reportsUsage: true,
+  // The CLI reads no plain KIMI_API_KEY: the adapter hands the key over as KIMI_MODEL_API_KEY.
+  cliKeyVariable: 'KIMI_MODEL_API_KEY',
 });

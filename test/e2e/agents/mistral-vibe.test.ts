@@ -18,7 +18,6 @@ agentSuite({
   model: 'devstral-small-latest',
   // Vibe's api_base includes the API version; its generic backend appends /chat/completions.
   baseUrl: (url) => `${url}/v1`,
-  reportsUsage: false,
   // Vibe loads a checkout's AGENTS.md only in a trusted folder, and the adapter does not trust
   // the checkout (the model is told to read the file); the repository's own file must still
   // reach the commit unchanged.

@@ -8,7 +8,6 @@ agentSuite({
   model: 'demo-model',
   baseUrl: (url) => `${url}/v1`,
   checkoutInstructions: 'AGENTS.md',
-  reportsUsage: true,
   // OpenCode retries a refused connection five times over 60–80 s, with no setting to cap it.
   downWithinSeconds: 150,
 });
