@@ -9,6 +9,7 @@ export type FailureCode =
   | 'clone_failed'
   | 'agent_failed'
   | 'agent_timeout'
+  | 'budget_exceeded'
   | 'no_changes'
   | 'push_failed'
   | 'pr_failed'
@@ -32,6 +33,7 @@ const DEFAULTS: Record<FailureCode, { step: Step; retryable: boolean }> = {
   clone_failed: { step: 'cloning', retryable: true },
   agent_failed: { step: 'running_agent', retryable: true },
   agent_timeout: { step: 'running_agent', retryable: true },
+  budget_exceeded: { step: 'running_agent', retryable: false },
   no_changes: { step: 'committing', retryable: false },
   push_failed: { step: 'pushing', retryable: true },
   pr_failed: { step: 'opening_pr', retryable: true },

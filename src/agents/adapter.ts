@@ -1,4 +1,5 @@
-import type { AgentEvent } from '../events.js';
+import type { KeyPlacement } from '../gateway/credentials.js';
+import type { Provider } from '../gateway/types.js';
 import type { Clanker } from '../payload/schema.js';
 import type { Phase } from '../payload/templates.js';
 import type { CommandSpec } from '../process/run-process.js';
@@ -13,17 +14,38 @@ export interface Skill {
 /**
  * How the agent reaches its model: the one seam per adapter through which the endpoint and
  * the key travel. The adapter turns it into its CLI's own form (flag, env variable or a
- * config file that names an env variable); a later model gateway only changes these values.
+ * config file that names an env variable). The values are the job's model gateway's
+ * (runtime.md, "Model gateway"): the real key stays in the worker.
  */
 export interface ModelAccess {
-  /** The payload secret name the key came from (one of the adapter's `modelKeys`). */
+  /** The payload secret name the real key came from (one of the adapter's `modelKeys`). */
   keyName: string;
-  /** The key itself: only ever put in the agent's environment, never in a file or argv. */
+  /**
+   * The per-job gateway key, worth nothing outside this job's gateway: only ever put in the
+   * agent's environment, never in a file or argv.
+   */
   key: string;
-  /** `clanker.baseUrl`, when the clanker overrides the provider's endpoint. */
-  baseUrl?: string;
+  /**
+   * The gateway's base URL as this CLI uses it: the gateway's origin plus the path of the
+   * upstream's base URL (`/v1`, …), so the CLI composes its request paths as it would
+   * against the upstream itself.
+   */
+  baseUrl: string;
   /** `clanker.model`, when given. */
   model?: string;
+}
+
+/**
+ * Where a CLI's model requests would go without the gateway, for the clanker and the key it
+ * got: the gateway forwards there, with the real key where the provider expects it.
+ */
+export interface ModelEndpoint {
+  /** The wire family of the upstream: where the key goes and how a refusal looks. */
+  provider: Provider;
+  /** `clanker.baseUrl`, else the provider's default endpoint as the CLI would use it. */
+  baseUrl: string;
+  /** `bearer` when the key is an OAuth token (sent as `Authorization: Bearer`). */
+  keyPlacement?: KeyPlacement;
 }
 
 /** Everything an adapter needs to prepare and start one run. */
@@ -105,6 +127,16 @@ export interface AgentAdapter {
    * (any one of them). May depend on the clanker: OpenCode's provider, Qwen's endpoint.
    */
   modelKeys(clanker: Pick<Clanker, 'model' | 'baseUrl'>): string[];
+  /**
+   * The upstream for this clanker and the payload secret the key came as (`keyName`). Throws
+   * `invalid_payload` when the CLI's endpoint cannot be known (a provider without a default).
+   */
+  modelEndpoint(clanker: Pick<Clanker, 'model' | 'baseUrl'>, keyName: string): ModelEndpoint;
+  /**
+   * The model the pinned CLI uses when the clanker names none, for the price of a
+   * `maxCostUsd` budget (runtime.md, "Budget").
+   */
+  readonly defaultModel?: string;
   /** A binary shipped with the worker (an npm dependency), if any. */
   bundledBinary?(): string | undefined;
   /** Writes config and skills into the agent's home and config dir (before the clone). */
@@ -117,13 +149,4 @@ export interface AgentAdapter {
   checkoutFiles?(ctx: AgentContext): CheckoutFile[];
   command(ctx: AgentContext): CommandSpec;
   createParser(): AgentOutputParser;
-  /**
-   * Token usage a CLI writes to its own files instead of its output (Kimi Code's session
-   * log), read once the agent's processes are gone. Agent-written files: read without
-   * following links, bounded, and parsed as data.
-   */
-  usageAfterRun?(ctx: AgentContext): Promise<AgentUsage | undefined>;
 }
-
-/** An `agent.usage` increment. */
-export type AgentUsage = Extract<AgentEvent, { type: 'agent.usage' }>;

@@ -26,6 +26,7 @@ export const FAILURE_CODES = [
   'clone_failed',
   'agent_failed',
   'agent_timeout',
+  'budget_exceeded',
   'no_changes',
   'push_failed',
   'pr_failed',

@@ -78,9 +78,6 @@ export async function runAgent(
   ).finally(() => stopEverything(handle));
   const end = parser.end({ code: result.exitCode, signal: result.signal });
   for (const event of end.events) emit(event);
-  // Only once every agent process is gone: nothing writes the files while they are read.
-  const fileUsage = await adapter.usageAfterRun?.(ctx).catch(() => undefined);
-  if (fileUsage) emit(fileUsage);
 
   if (result.spawnError) {
     throw new WorkerError(

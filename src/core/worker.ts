@@ -26,6 +26,7 @@ import { agentBaseEnv } from './agent-environment.js';
 import { agentIdentityFor } from './agent-identity-step.js';
 import type { EventStream } from './event-stream.js';
 import { fetchCredentials } from './fetch-credentials.js';
+import { checkBudgetPrice, type JobGateway, startJobGateway } from './job-gateway.js';
 import { openPr } from './open-pull-request-step.js';
 import { changeTitle } from './pull-request-text.js';
 import { resolveConfig } from './resolve-config.js';
@@ -99,6 +100,11 @@ async function runSteps(options: JobOptions): Promise<Result> {
   const result: Partial<Result> & { jobId: string } = { jobId: payload.jobId, phase };
   let current: Step = 'received';
   let workspace: Workspace | undefined;
+  let gateway: JobGateway | undefined;
+  // Stops the agent: the worker asked to stop (SIGTERM), or the budget is used up.
+  const agentStop = new AbortController();
+  const stopAgent = () => agentStop.abort();
+  options.signal?.addEventListener('abort', stopAgent, { once: true });
 
   const step = async <T>(name: Step, work: () => Promise<T>): Promise<T> => {
     if (options.signal?.aborted)
@@ -124,9 +130,12 @@ async function runSteps(options: JobOptions): Promise<Result> {
   });
   try {
     await step('received', async () => {});
-    const { clanker, adapter, branch } = await step('resolving_config', () =>
-      resolveConfig(payload, options.fetchClanker),
-    );
+    const budget = payload.project.workerSettings.budget;
+    const { clanker, adapter, branch } = await step('resolving_config', async () => {
+      const resolved = await resolveConfig(payload, options.fetchClanker);
+      checkBudgetPrice(resolved.adapter, resolved.clanker, budget);
+      return resolved;
+    });
     result.agent = clanker.agent;
     const scm = scmProviderFor({
       provider: payload.repository.provider,
@@ -146,8 +155,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
     );
     const scmToken = secrets.get(scm.tokenSecret)?.value;
 
-    // The model key reaches the agent through its adapter's one seam (ModelAccess), never
-    // as a plain variable beside the others.
+    // The model key never reaches the agent: the job's gateway holds it, and the adapter's
+    // one seam (ModelAccess) carries the gateway's URL and per-job key instead.
     const modelKeyNames = new Set(adapter.modelKeys(clanker));
     const exposed = Object.fromEntries(
       [...secrets.values()]
@@ -170,9 +179,22 @@ async function runSteps(options: JobOptions): Promise<Result> {
     };
     // The CLIs that take a limit of their own get it now; the worker's timer starts at spawn.
     const wallClockMs = agentLimit().wallClockMs;
-    const { ws, ctx, identity, placed } = await step('initialising_agent', async () => {
+    const { ws, ctx, identity, placed, jobGateway } = await step('initialising_agent', async () => {
       const located = await locateAgent(adapter, options.env.agentSearch);
       const identity = await agentIdentityFor(options.env, logger);
+      const jobGateway = await startJobGateway({
+        adapter,
+        clanker,
+        modelKey,
+        budget,
+        emit: (usage) => {
+          events.emit(usage);
+          result.usage = addUsage(result.usage, usage);
+        },
+        onBudgetReached: () => agentStop.abort(),
+        log: (message) => logger.warn(message),
+      });
+      gateway = jobGateway;
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
@@ -185,12 +207,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         promptFile: join(workspace.agentConfig, 'prompt.md'),
         phase,
         timeLimitMs: wallClockMs,
-        model: {
-          keyName: modelKey.name,
-          key: modelKey.value,
-          baseUrl: clanker.baseUrl,
-          model: clanker.model,
-        },
+        model: jobGateway.access,
         clanker,
         agentsMd: clanker.agentsMd,
         skills: clanker.skills ?? [],
@@ -208,7 +225,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         workspace.agentConfig,
       );
       await handOverToAgent(identity, workspace.agentConfig);
-      return { ws: workspace, ctx, identity, placed };
+      return { ws: workspace, ctx, identity, placed, jobGateway };
     });
     const git: GitSetup = {
       source:
@@ -243,7 +260,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
     if ((phase === 'execution' || phase === 'claw') && validated.repository.kind === 'remote')
       scm.preload?.();
     const run = await step('running_agent', () =>
-      runAgentThenForgetPrompt(
+      runAgentWithinBudget(
+        jobGateway,
         adapter,
         ctx,
         { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
@@ -252,13 +270,14 @@ async function runSteps(options: JobOptions): Promise<Result> {
           inactivityMs: options.env.agentInactivityMs,
           killGraceMs: options.env.killGraceMs,
           abortGraceMs: STOP_KILL_GRACE_MS,
-          signal: options.signal,
+          signal: agentStop.signal,
         },
         (text) => options.redactor.text(text),
         options.artifacts?.onAgentLine,
         (event) => {
-          events.emit(event);
-          if (event.type === 'agent.usage') result.usage = addUsage(result.usage, event);
+          // Usage is the gateway's, from the wire, the same for every agent: what a CLI
+          // says of its own usage is not reported twice.
+          if (event.type !== 'agent.usage') events.emit(event);
         },
       ),
     );
@@ -337,6 +356,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
     });
     return finish({ ...result, failure }, started, 'failed', options);
   } finally {
+    options.signal?.removeEventListener('abort', stopAgent);
+    await gateway?.close();
     if (workspace && !options.keepWorkspace) {
       await workspace
         .remove()
@@ -347,17 +368,36 @@ async function runSteps(options: JobOptions): Promise<Result> {
   }
 }
 
-/** Runs the agent; the prompt file (when the CLI needed one) goes when the agent has ended. */
-async function runAgentThenForgetPrompt(
+/**
+ * Runs the agent; the prompt file (when the CLI needed one) goes when the agent has ended,
+ * and so does the gateway. A budget used up ends the job as `budget_exceeded`, however the
+ * agent took the refusals (stopped by the worker, or failing on its own first).
+ */
+async function runAgentWithinBudget(
+  gateway: JobGateway,
   ...args: Parameters<typeof runAgent>
 ): ReturnType<typeof runAgent> {
+  let run: Awaited<ReturnType<typeof runAgent>> | undefined;
+  let failure: unknown;
   try {
-    return await runAgent(...args);
+    run = await runAgent(...args);
+  } catch (error) {
+    failure = error;
   } finally {
+    await gateway.close();
     // Best effort: a sudo-mode worker may not remove a file of the agent's; the workspace
     // removal at the end does.
     await rm(args[1].promptFile, { force: true }).catch(() => {});
   }
+  const exceeded = gateway.budgetExceeded();
+  if (exceeded) {
+    throw new WorkerError(
+      'budget_exceeded',
+      `the job's budget is used up: ${exceeded}; ${args[0].displayName} was stopped and nothing was pushed`,
+    );
+  }
+  if (failure !== undefined || !run) throw failure;
+  return run;
 }
 
 function finish(

@@ -67,16 +67,45 @@ export function upstreamCredential(
   return provider === 'anthropic' ? ['x-api-key', key] : ['x-goog-api-key', key];
 }
 
-/** The provider's own error JSON for a refused key, so a CLI reports it as it would its own. */
-export function unauthorizedBody(provider: Provider): string {
-  const message = 'Invalid API key for this job (refused by the worker gateway).';
-  if (provider === 'anthropic') {
-    return JSON.stringify({ type: 'error', error: { type: 'authentication_error', message } });
-  }
-  if (provider === 'openai') {
-    return JSON.stringify({
-      error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
-    });
-  }
-  return JSON.stringify({ error: { code: 401, message, status: 'UNAUTHENTICATED' } });
+/** Why the gateway answers a request itself, without the upstream. */
+export type Refusal = 'unauthorized' | 'not_model_call' | 'budget';
+
+const REFUSALS: Record<
+  Refusal,
+  { status: number; anthropic: string; openai: [string, string]; gemini: string }
+> = {
+  unauthorized: {
+    status: 401,
+    anthropic: 'authentication_error',
+    openai: ['invalid_request_error', 'invalid_api_key'],
+    gemini: 'UNAUTHENTICATED',
+  },
+  not_model_call: {
+    status: 404,
+    anthropic: 'not_found_error',
+    openai: ['invalid_request_error', 'not_found'],
+    gemini: 'NOT_FOUND',
+  },
+  budget: {
+    status: 429,
+    anthropic: 'rate_limit_error',
+    openai: ['insufficient_quota', 'insufficient_quota'],
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+};
+
+/** The status and the provider's own error JSON, so a CLI reports it as it would its own. */
+export function refusal(
+  provider: Provider,
+  why: Refusal,
+  message: string,
+): { status: number; body: string } {
+  const r = REFUSALS[why];
+  const body =
+    provider === 'anthropic'
+      ? { type: 'error', error: { type: r.anthropic, message } }
+      : provider === 'openai'
+        ? { error: { message, type: r.openai[0], param: null, code: r.openai[1] } }
+        : { error: { code: r.status, message, status: r.gemini } };
+  return { status: r.status, body: JSON.stringify(body) };
 }

@@ -19,13 +19,15 @@ import {
   carriesJobKey,
   type KeyPlacement,
   newJobKey,
-  unauthorizedBody,
+  type Refusal,
+  refusal,
   upstreamCredential,
 } from './credentials.js';
 import { endToEnd } from './headers.js';
 import { proxyFor, upstreamAgent } from './proxy.js';
+import { isModelCall } from './routes.js';
 import { addUsage, type Provider, type Usage, zeroUsage } from './types.js';
-import { modelApiOf, UsageMeter } from './usage.js';
+import { modelApiOf, modelInPath, UsageMeter } from './usage.js';
 
 export interface GatewayOptions {
   upstream: {
@@ -37,8 +39,18 @@ export interface GatewayOptions {
     /** Where the real key goes; `bearer` for an OAuth token. Defaults to `api-key`. */
     keyPlacement?: KeyPlacement;
   };
-  /** Called once per metered answer with what it consumed. */
-  onUsage?: (usage: Usage) => void;
+  /**
+   * Called once per metered answer with what it consumed and the model that served it (as
+   * the answer names it, else as the request's path does).
+   */
+  onUsage?: (usage: Usage, model: string | undefined) => void;
+  /**
+   * Asked before each request: a message refuses it (429 in the provider's error JSON,
+   * nothing upstream). The job's budget, once used up.
+   */
+  refuse?: () => string | undefined;
+  /** Told of each request the gateway answered itself, for the worker's log. */
+  onRefused?: (why: Refusal, method: string, path: string) => void;
   /**
    * The proxy for the upstream call (`http://[user:pass@]host:port`), `''` for none;
    * by default the host's `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
@@ -73,23 +85,38 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const total = zeroUsage();
   const inFlight = new Set<ClientRequest>();
 
-  const meter = (usage: Usage) => {
+  const meter = (usage: Usage, model: string | undefined) => {
     addUsage(total, usage);
-    opts.onUsage?.(usage);
+    opts.onUsage?.(usage, model);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const query = new URLSearchParams(url.search);
-    if (!carriesJobKey(provider, req.headers, query, jobKey)) {
+    const method = req.method ?? 'GET';
+    const refuse = (why: Refusal, message: string) => {
       req.resume();
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(unauthorizedBody(provider));
-      return;
+      const answer = refusal(provider, why, message);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+      opts.onRefused?.(why, method, url.pathname);
+    };
+    if (!carriesJobKey(provider, req.headers, query, jobKey)) {
+      return refuse(
+        'unauthorized',
+        'Invalid API key for this job (refused by the worker gateway).',
+      );
     }
+    if (!isModelCall(method, url.pathname)) {
+      return refuse(
+        'not_model_call',
+        `${method} ${url.pathname} is not a model call: the worker gateway forwards model calls only.`,
+      );
+    }
+    const refused = opts.refuse?.();
+    if (refused) return refuse('budget', refused);
     query.delete('key');
     const search = query.size > 0 ? `?${query}` : '';
-    const method = req.method ?? 'GET';
     const headers = endToEnd(req.headers, ['host', ...CREDENTIAL_HEADERS]);
     headers[credential[0]] = credential[1];
     // The tap reads usage from plain bytes; the leg to the agent is loopback anyway.
@@ -117,7 +144,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           if (metered) return;
           metered = true;
           const used = usage.finish();
-          if (used) meter(used);
+          if (used) meter(used, usage.model ?? modelInPath(url.pathname));
         };
         answer.on('end', finish);
         answer.on('close', finish);

@@ -50,6 +50,19 @@ const FIELDS: Record<ModelApi, Record<string, Field>> = {
   }),
 };
 
+/** Where each API's answer names the model that served it. */
+const MODEL_FIELDS: Record<ModelApi, Set<string>> = {
+  anthropic: new Set(['model', 'message.model']),
+  'openai-chat': new Set(['model']),
+  'openai-responses': new Set(['model', 'response.model']),
+  gemini: new Set(['modelVersion', '[].modelVersion']),
+};
+
+/** The model a request names in its path (Gemini: `…/models/<model>:generateContent`). */
+export function modelInPath(path: string): string | undefined {
+  return /\/models\/([^/:]+):/.exec(path)?.[1];
+}
+
 function withPrefixes(prefixes: string[], fields: Record<string, Field>): Record<string, Field> {
   const out: Record<string, Field> = {};
   for (const prefix of prefixes) {
@@ -62,12 +75,17 @@ function withPrefixes(prefixes: string[], fields: Record<string, Field>): Record
 export class UsageMeter {
   private readonly seen: Partial<Record<Field, number>> = {};
   private readonly tap: JsonTap | SseTap;
+  /** The model the answer names (the first one seen), for its price. */
+  model: string | undefined;
 
   constructor(api: ModelApi, contentType: string | undefined) {
     const fields = FIELDS[api];
+    const modelFields = MODEL_FIELDS[api];
     const onScalar = (path: string, value: unknown) => {
       const field = fields[path];
       if (field && typeof value === 'number' && value >= 0) this.seen[field] = value;
+      else if (typeof value === 'string' && value && !this.model && modelFields.has(path))
+        this.model = value;
     };
     this.tap = /text\/event-stream/i.test(contentType ?? '')
       ? new SseTap(onScalar)

@@ -30,12 +30,22 @@ const skillFile = z.object({
   content: z.string(),
 });
 
+/** USD per million tokens (docs/model-gateway.md, "Prices"). */
+const modelPriceSchema = z.object({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cacheReadPerMTok: z.number().nonnegative().optional(),
+  cacheWritePerMTok: z.number().nonnegative().optional(),
+});
+
 export const clankerSchema = z.object({
   id: z.string().min(1),
   name: z.string().min(1).optional(),
   agent: z.enum(AGENT_SLUGS),
   model: z.string().min(1).optional(),
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Prices per model id that replace the worker's table for this clanker. */
+  prices: z.record(z.string().min(1), modelPriceSchema).optional(),
   agentsMd: z.string().optional(),
   skills: z
     .array(
@@ -73,7 +83,19 @@ export const payloadSchema = z.object({
     branchNameTemplate: z.string().min(1).default('viberator/{{ ticket }}'),
     prBaseBranch: z.string().min(1).optional(),
     workerSettings: z
-      .object({ maxExecutionTime: z.number().int().positive().default(3600) })
+      .object({
+        maxExecutionTime: z.number().int().positive().default(3600),
+        /** runtime.md, "Budget": caps metered by the model gateway; either or both. */
+        budget: z
+          .object({
+            maxTokens: z.number().int().positive().optional(),
+            maxCostUsd: z.number().positive().optional(),
+          })
+          .refine((b) => b.maxTokens !== undefined || b.maxCostUsd !== undefined, {
+            message: 'must set maxTokens, maxCostUsd or both',
+          })
+          .optional(),
+      })
       .prefault({}),
   }),
   ticket: z

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentAdapter, AgentContext } from '../../src/agents/adapter.js';
 import { locateAgent } from '../../src/agents/locate-binary.js';
+import { adapterFor } from '../../src/agents/registry.js';
 import { agentSearchFrom } from '../../src/config/worker-env.js';
 import type { Phase } from '../../src/payload/templates.js';
 import type { CommandSpec } from '../../src/process/run-process.js';
@@ -65,6 +66,17 @@ export function sandboxContext(
 ): AgentContext {
   const home = join(root, 'home');
   const tmp = join(root, 'tmp');
+  const clanker = {
+    id: 'clk_demo',
+    name: 'demo-bot',
+    agent: opts.agent,
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+    ...(opts.agentsMd ? { agentsMd: opts.agentsMd } : {}),
+  };
+  // Straight to the server (or the provider's endpoint): no gateway in between here.
+  const baseUrl =
+    opts.baseUrl ?? adapterFor(opts.agent).modelEndpoint(clanker, opts.keyName).baseUrl;
   return {
     checkoutDir: join(root, 'repo'),
     homeDir: home,
@@ -76,15 +88,8 @@ export function sandboxContext(
     promptFile: join(root, 'agent', 'prompt.md'),
     phase: opts.phase ?? 'execution',
     timeLimitMs: opts.timeLimitMs ?? 600_000,
-    model: { keyName: opts.keyName, key: opts.key, baseUrl: opts.baseUrl, model: opts.model },
-    clanker: {
-      id: 'clk_demo',
-      name: 'demo-bot',
-      agent: opts.agent,
-      ...(opts.model ? { model: opts.model } : {}),
-      ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
-      ...(opts.agentsMd ? { agentsMd: opts.agentsMd } : {}),
-    },
+    model: { keyName: opts.keyName, key: opts.key, baseUrl, model: opts.model },
+    clanker,
     agentsMd: opts.agentsMd,
     skills: [],
     baseEnv: {

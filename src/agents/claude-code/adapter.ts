@@ -6,6 +6,9 @@ import { writeSkills } from '../skills.js';
 import { claudeCodeArgs } from './command-args.js';
 import { createClaudeCodeParser } from './parser.js';
 
+/** Anthropic's API: the CLI's endpoint unless the clanker names another. */
+const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
 /**
  * Claude Code, the one agent the worker ships (`@anthropic-ai/claude-code`, pinned).
  * Instructions and skills go to the user-level config dir (`CLAUDE_CONFIG_DIR`), which the
@@ -17,6 +20,12 @@ export const claudeCodeAdapter: AgentAdapter = {
   binaryName: 'claude',
   installHint: 'it ships with the worker: run `npm ci` in the worker',
   modelKeys: () => ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'],
+  // An API key goes upstream as x-api-key, a subscription token as Bearer.
+  modelEndpoint: (clanker, keyName) => ({
+    provider: 'anthropic',
+    baseUrl: clanker.baseUrl ?? ANTHROPIC_BASE_URL,
+    keyPlacement: keyName === 'CLAUDE_CODE_OAUTH_TOKEN' ? 'bearer' : 'api-key',
+  }),
   bundledBinary() {
     try {
       const manifest = createRequire(import.meta.url).resolve(
@@ -48,10 +57,10 @@ export const claudeCodeAdapter: AgentAdapter = {
       // The CLI retries even a 401 ten times by default; the worker's limits stop the rest.
       CLAUDE_CODE_MAX_RETRIES: '2',
     };
-    // The model seam: the key under the variable it came as (an API key is sent as
-    // x-api-key, an OAuth token as Bearer), the endpoint when the clanker overrides it.
+    // The model seam: the gateway's key under the variable the real key came as (the CLI
+    // sends an API key as x-api-key, an OAuth token as Bearer), and the gateway's URL.
     env[ctx.model.keyName] = ctx.model.key;
-    if (ctx.model.baseUrl) env.ANTHROPIC_BASE_URL = ctx.model.baseUrl;
+    env.ANTHROPIC_BASE_URL = ctx.model.baseUrl;
     return { file: ctx.binary, args, cwd: ctx.checkoutDir, env, stdin: ctx.prompt };
   },
 

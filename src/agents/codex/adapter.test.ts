@@ -114,7 +114,7 @@ describe('Codex config.toml', () => {
   });
 
   it('keeps root keys before the first table', () => {
-    const lines = codexConfigToml({ keyName: 'K' }).split('\n');
+    const lines = codexConfigToml({ baseUrl: 'http://127.0.0.1:1/v1', keyName: 'K' }).split('\n');
     const firstTable = lines.findIndex((l) => l.startsWith('['));
     const rootKeys = lines.filter((l, i) => /^\w+ = /.test(l) && i < firstTable);
     expect(rootKeys.map((l) => l.split(' ')[0])).toEqual([

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { codexArgs } from './command-args.js';
-import { codexConfigToml } from './config.js';
+import { codexConfigToml, OPENAI_BASE_URL } from './config.js';
 import { createCodexParser } from './parser.js';
 
 /**
@@ -25,6 +25,7 @@ export const codexAdapter: AgentAdapter = {
   binaryName: 'codex',
   installHint: 'install the pinned version with `npm run agents` (agents/package.json)',
   modelKeys: () => ['OPENAI_API_KEY'],
+  modelEndpoint: (clanker) => ({ provider: 'openai', baseUrl: clanker.baseUrl ?? OPENAI_BASE_URL }),
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });

@@ -7,7 +7,7 @@
  * in this file.
  */
 
-/** OpenAI's endpoint, for clankers that do not override it. */
+/** OpenAI's endpoint: the upstream for clankers that do not name another. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /** The provider id the config defines and selects. */
@@ -22,8 +22,8 @@ function tomlString(value: string): string {
 }
 
 export interface CodexConfigOptions {
-  /** `clanker.baseUrl`; OpenAI's endpoint when absent. */
-  baseUrl?: string;
+  /** The endpoint: the job's model gateway (`ModelAccess.baseUrl`). */
+  baseUrl: string;
   /** The environment variable the key is read from (the payload secret's name). */
   keyName: string;
 }
@@ -44,7 +44,7 @@ export function codexConfigToml(opts: CodexConfigOptions): string {
     '',
     `[model_providers.${PROVIDER_ID}]`,
     'name = "Viberator"',
-    `base_url = ${tomlString(opts.baseUrl ?? OPENAI_BASE_URL)}`,
+    `base_url = ${tomlString(opts.baseUrl)}`,
     'wire_api = "responses"',
     `env_key = ${tomlString(opts.keyName)}`,
     `request_max_retries = ${MAX_RETRIES}`,

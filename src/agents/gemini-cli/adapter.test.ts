@@ -83,9 +83,17 @@ describe('Gemini CLI adapter: command', () => {
     expect(env).toMatchObject(ctx.baseEnv);
   });
 
-  it("talks to Google's endpoint when the clanker sets no base URL", () => {
-    const { env } = geminiCliAdapter.command(context('/w', { baseUrl: undefined }));
-    expect(env).not.toHaveProperty('GOOGLE_GEMINI_BASE_URL');
+  it("goes upstream to Google's endpoint when the clanker sets no base URL", () => {
+    expect(geminiCliAdapter.modelEndpoint({}, 'GEMINI_API_KEY')).toEqual({
+      provider: 'gemini',
+      baseUrl: 'https://generativelanguage.googleapis.com',
+    });
+    expect(
+      geminiCliAdapter.modelEndpoint({ baseUrl: 'http://h:1' }, 'GEMINI_API_KEY').baseUrl,
+    ).toBe('http://h:1');
+    // The CLI itself always talks to the job's gateway.
+    const ctx = context('/w', { baseUrl: undefined });
+    expect(geminiCliAdapter.command(ctx).env.GOOGLE_GEMINI_BASE_URL).toBe(ctx.model.baseUrl);
   });
 
   it('accepts GEMINI_API_KEY as the key', () => {

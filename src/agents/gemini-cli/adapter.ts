@@ -6,6 +6,9 @@ import { geminiCliArgs } from './command-args.js';
 import { geminiPolicy, geminiSettings } from './config.js';
 import { createGeminiCliParser } from './parser.js';
 
+/** The Gemini API: the CLI's endpoint unless the clanker names another. */
+const GEMINI_API_BASE_URL = 'https://generativelanguage.googleapis.com';
+
 /** The CLI's user-level folder (`~/.gemini`), moved into the job's config dir. */
 function geminiDir(ctx: Pick<AgentContext, 'configDir'>): string {
   return join(ctx.configDir, '.gemini');
@@ -27,6 +30,10 @@ export const geminiCliAdapter: AgentAdapter = {
   installHint:
     'install the pinned version with `npm run agents` (agents/package.json, @google/gemini-cli)',
   modelKeys: () => ['GEMINI_API_KEY'],
+  modelEndpoint: (clanker) => ({
+    provider: 'gemini',
+    baseUrl: clanker.baseUrl ?? GEMINI_API_BASE_URL,
+  }),
 
   async prepare(ctx: AgentContext) {
     const dir = geminiDir(ctx);
@@ -53,10 +60,10 @@ export const geminiCliAdapter: AgentAdapter = {
       GEMINI_TELEMETRY_ENABLED: 'false',
       NO_COLOR: '1',
     };
-    // The model seam: the key only here, the endpoint when the clanker overrides it (the
-    // CLI appends /v1beta/models/…). Without it the CLI talks to Google's own endpoint.
+    // The model seam: the gateway's key only here, and the gateway's URL (the CLI appends
+    // /v1beta/models/…).
     env[ctx.model.keyName] = ctx.model.key;
-    if (ctx.model.baseUrl) env.GOOGLE_GEMINI_BASE_URL = ctx.model.baseUrl;
+    env.GOOGLE_GEMINI_BASE_URL = ctx.model.baseUrl;
     return { file: ctx.binary, args, cwd: ctx.checkoutDir, env, stdin: ctx.prompt };
   },
 

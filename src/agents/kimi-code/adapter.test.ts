@@ -91,11 +91,16 @@ describe('Kimi Code adapter', () => {
     expect(env.PATH).toBe(ctx.baseEnv.PATH);
   });
 
-  it("uses the CLI's default endpoint and a default model when the clanker names none", () => {
+  it("uses the CLI's default endpoint upstream and a default model when the clanker names none", () => {
+    expect(kimiCodeAdapter.modelEndpoint({}, 'KIMI_API_KEY')).toEqual({
+      provider: 'openai',
+      baseUrl: 'https://api.moonshot.ai/v1',
+    });
     const ctx = context('/w', { baseUrl: null, model: null });
     ctx.baseEnv.KIMI_MODEL_BASE_URL = 'http://exposed.invalid';
     const { env } = kimiCodeAdapter.command(ctx);
-    expect(env.KIMI_MODEL_BASE_URL).toBeUndefined();
+    // The CLI talks to the job's gateway, whatever the exposed variables say.
+    expect(env.KIMI_MODEL_BASE_URL).toBe(ctx.model.baseUrl);
     expect(env.KIMI_MODEL_NAME).toBe(KIMI_DEFAULT_MODEL);
   });
 

@@ -4,9 +4,14 @@ import { WorkerError } from '../../errors.js';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { isReadOnlyPhase, kimiCodeArgs, kimiHome, readOnlyAgentPath } from './command-args.js';
-import { kimiConfigToml, kimiEnv, readOnlyAgentFile } from './config.js';
+import {
+  KIMI_DEFAULT_MODEL,
+  kimiConfigToml,
+  kimiEnv,
+  MOONSHOT_BASE_URL,
+  readOnlyAgentFile,
+} from './config.js';
 import { createKimiCodeParser } from './parser.js';
-import { kimiSessionUsage } from './session-usage.js';
 
 const INSTALL_HINT = 'install the pinned version with `npm run agents` (agents/package.json)';
 
@@ -40,6 +45,11 @@ export const kimiCodeAdapter: AgentAdapter = {
     installHint: `${INSTALL_HINT}, which includes Node 22`,
   },
   modelKeys: () => ['KIMI_API_KEY'],
+  modelEndpoint: (clanker) => ({
+    provider: 'openai',
+    baseUrl: clanker.baseUrl ?? MOONSHOT_BASE_URL,
+  }),
+  defaultModel: KIMI_DEFAULT_MODEL,
 
   async prepare(ctx: AgentContext) {
     const home = kimiHome(ctx.configDir);
@@ -75,6 +85,5 @@ export const kimiCodeAdapter: AgentAdapter = {
     };
   },
 
-  usageAfterRun: (ctx) => kimiSessionUsage(kimiHome(ctx.configDir)),
   createParser: createKimiCodeParser,
 };

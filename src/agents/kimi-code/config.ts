@@ -5,6 +5,9 @@ import { kimiHome } from './command-args.js';
 /** The model when the clanker names none: Moonshot's coding model on its default endpoint. */
 export const KIMI_DEFAULT_MODEL = 'kimi-k2.7-code';
 
+/** The CLI's default endpoint for provider type `kimi` (Moonshot's API). */
+export const MOONSHOT_BASE_URL = 'https://api.moonshot.ai/v1';
+
 /**
  * Attempts per model request (the CLI's default is 10 with exponential backoff, minutes when
  * the endpoint is down): the worker's own limits decide the rest.
@@ -92,9 +95,8 @@ export function kimiEnv(ctx: AgentContext): Record<string, string> {
     KIMI_CODE_BACKGROUND_PRINT_WAIT_CEILING_S: String(
       Math.max(1, Math.ceil(ctx.timeLimitMs / 1000)),
     ),
+    // The job's gateway, in front of clanker.baseUrl or Moonshot's API.
+    KIMI_MODEL_BASE_URL: ctx.model.baseUrl,
   };
-  // Absent: the CLI's default endpoint for provider type `kimi` (Moonshot's API).
-  if (ctx.model.baseUrl) env.KIMI_MODEL_BASE_URL = ctx.model.baseUrl;
-  else delete env.KIMI_MODEL_BASE_URL;
   return env;
 }

@@ -71,6 +71,7 @@ describe('Mistral Vibe adapter: VIBE_HOME', () => {
     expect(
       vibeConfigToml({
         baseUrl: 'https://gateway.example/v1/',
+        custom: true,
         model: 'devstral-small-latest',
         keyEnvVar: 'MISTRAL_API_KEY',
         promptFiles: ['/w/agent/prompt.md', '/real/w/agent/prompt.md'],
@@ -112,6 +113,8 @@ describe('Mistral Vibe adapter: VIBE_HOME', () => {
 
   it("uses Vibe's own Mistral provider and default model when the clanker names neither", () => {
     const toml = vibeConfigToml({
+      baseUrl: 'http://127.0.0.1:4000/v1',
+      custom: false,
       keyEnvVar: 'MISTRAL_API_KEY',
       promptFiles: ['/w/agent/prompt.md'],
     });
@@ -119,7 +122,7 @@ describe('Mistral Vibe adapter: VIBE_HOME', () => {
       [
         '[[providers]]',
         'name = "mistral"',
-        'api_base = "https://api.mistral.ai/v1"',
+        'api_base = "http://127.0.0.1:4000/v1"',
         'api_key_env_var = "MISTRAL_API_KEY"',
         'backend = "mistral"',
         '',
@@ -136,6 +139,8 @@ describe('Mistral Vibe adapter: VIBE_HOME', () => {
 
   it('escapes what TOML cannot hold raw', () => {
     const toml = vibeConfigToml({
+      baseUrl: 'http://127.0.0.1:4000/v1',
+      custom: false,
       model: 'a"b\\c\u007f\n',
       keyEnvVar: 'MISTRAL_API_KEY',
       promptFiles: ['/w'],

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { mistralVibeArgs } from './command-args.js';
-import { vibeConfigToml } from './config.js';
+import { DEFAULT_MODEL, MISTRAL_API_BASE, vibeConfigToml } from './config.js';
 import { createMistralVibeParser } from './parser.js';
 
 /** The version the adapter was written against (upstream tag v2.18.4). */
@@ -39,6 +39,11 @@ export const mistralVibeAdapter: AgentAdapter = {
     'with UV_TOOL_DIR, UV_TOOL_BIN_DIR and UV_PYTHON_INSTALL_DIR in directories the agent user ' +
     'can read (e.g. under /opt, the bin dir on PATH)',
   modelKeys: () => ['MISTRAL_API_KEY'],
+  modelEndpoint: (clanker) => ({
+    provider: 'openai',
+    baseUrl: clanker.baseUrl ?? MISTRAL_API_BASE,
+  }),
+  defaultModel: DEFAULT_MODEL.name,
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
@@ -47,6 +52,7 @@ export const mistralVibeAdapter: AgentAdapter = {
     const resolved = join(await realpath(folder).catch(() => folder), basename(ctx.promptFile));
     const config = vibeConfigToml({
       baseUrl: ctx.model.baseUrl,
+      custom: ctx.clanker.baseUrl !== undefined,
       model: ctx.model.model,
       keyEnvVar: ctx.model.keyName,
       promptFiles: [...new Set([ctx.promptFile, resolved])],

@@ -7,8 +7,14 @@
 
 /** What the config is made of: the model seam, the prompt file, nothing else. */
 export interface VibeConfigInput {
-  /** `clanker.baseUrl`: an OpenAI/Mistral chat-completions base, e.g. `https://…/v1`. */
-  baseUrl?: string;
+  /** The job's model gateway (`ModelAccess.baseUrl`): the provider's `api_base`. */
+  baseUrl: string;
+  /**
+   * True when the clanker names its own endpoint (`clanker.baseUrl`): an OpenAI-style
+   * chat-completions server, spoken to by the generic backend. Else Mistral's API, behind
+   * the gateway, with upstream's own Mistral backend.
+   */
+  custom: boolean;
   /** `clanker.model`. */
   model?: string;
   /** The environment variable holding the key (`ModelAccess.keyName`). */
@@ -20,7 +26,10 @@ export interface VibeConfigInput {
   promptFiles: string[];
 }
 
-/** Upstream's own provider (`DEFAULT_PROVIDERS[0]` in `_settings.py`), used without a base URL. */
+/**
+ * Upstream's own provider's endpoint (`DEFAULT_PROVIDERS[0]` in `_settings.py`): the
+ * gateway's upstream when the clanker names none.
+ */
 export const MISTRAL_API_BASE = 'https://api.mistral.ai/v1';
 /** Upstream's default model (`DEFAULT_ACTIVE_MODEL_CONFIG` in `_settings.py`). */
 export const DEFAULT_MODEL = {
@@ -49,9 +58,9 @@ export function vibeConfigToml(input: VibeConfigInput): string {
   // A custom endpoint speaks OpenAI-style chat completions (`backend = "generic"`, POST
   // `<api_base>/chat/completions`, three tries, `vibe/core/llm/backend/generic.py`); without
   // one, upstream's own Mistral provider and backend.
-  const custom = input.baseUrl !== undefined;
+  const { custom } = input;
   const provider = custom ? 'custom' : 'mistral';
-  const apiBase = custom ? (input.baseUrl ?? '').replace(/\/+$/, '') : MISTRAL_API_BASE;
+  const apiBase = input.baseUrl.replace(/\/+$/, '');
   const model = input.model
     ? { name: input.model, alias: input.model }
     : { name: DEFAULT_MODEL.name, alias: DEFAULT_MODEL.alias };

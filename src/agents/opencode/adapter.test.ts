@@ -95,16 +95,35 @@ describe('OpenCode configuration', () => {
     });
   });
 
-  it("leaves a catalogued provider's SDK and endpoint alone when there is no base URL", () => {
-    const config = opencodeConfig(
-      context({ model: 'anthropic/claude-sonnet-4-5', baseUrl: undefined }),
-    );
+  it("keeps a catalogued provider's SDK and sends it to the gateway in front of its endpoint", () => {
+    const ctx = context({ model: 'anthropic/claude-sonnet-4-5', baseUrl: undefined });
+    const config = opencodeConfig(ctx);
     expect(config.provider).toEqual({
       anthropic: {
-        options: { apiKey: '{env:ANTHROPIC_API_KEY}', timeout: 120_000 },
+        options: {
+          apiKey: '{env:ANTHROPIC_API_KEY}',
+          baseURL: ctx.model.baseUrl,
+          timeout: 120_000,
+        },
         models: { 'claude-sonnet-4-5': {} },
       },
     });
+    expect(opencodeAdapter.modelEndpoint(ctx.clanker, 'ANTHROPIC_API_KEY')).toEqual({
+      provider: 'anthropic',
+      baseUrl: 'https://api.anthropic.com/v1',
+    });
+  });
+
+  it('needs a base URL for a provider whose endpoint the worker does not know', () => {
+    expect(() =>
+      opencodeAdapter.modelEndpoint({ model: 'somecloud/model-x' }, 'SOMECLOUD_API_KEY'),
+    ).toThrow(/somecloud.*clanker\.baseUrl/);
+    expect(
+      opencodeAdapter.modelEndpoint(
+        { model: 'somecloud/model-x', baseUrl: 'https://somecloud.example/v1' },
+        'SOMECLOUD_API_KEY',
+      ),
+    ).toEqual({ provider: 'openai', baseUrl: 'https://somecloud.example/v1' });
   });
 
   it('bounds each request by the run time limit, when a timer can hold it', () => {
@@ -200,10 +219,9 @@ describe('OpenCode prepare', () => {
     expect(readFileSync(join(root, 'agent', 'opencode.json'), 'utf8')).not.toContain('sk-the-key');
   });
 
-  it('refuses a base URL without a model: the endpoint has no default model', async () => {
-    root = await mkdtemp(join(tmpdir(), 'opencode-prepare-'));
-    await expect(
-      opencodeAdapter.prepare(context({ root, model: undefined })),
-    ).rejects.toMatchObject({ code: 'invalid_payload' });
+  it('refuses a base URL without a model: the endpoint has no default model', () => {
+    expect(() =>
+      opencodeAdapter.modelEndpoint({ baseUrl: 'http://127.0.0.1:9/v1' }, 'OPENAI_API_KEY'),
+    ).toThrow(expect.objectContaining({ code: 'invalid_payload' }));
   });
 });

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { WorkerError } from '../../errors.js';
 import type { AgentAdapter, AgentContext } from '../adapter.js';
 import { writeSkills } from '../skills.js';
 import { opencodeArgs } from './command-args.js';
@@ -13,7 +12,7 @@ import {
   xdgConfigHome,
 } from './config.js';
 import { createOpencodeParser } from './parser.js';
-import { CUSTOM_PROVIDER, opencodeModelKeys, opencodeProvider } from './provider.js';
+import { opencodeEndpoint, opencodeModelKeys } from './provider.js';
 
 /**
  * OpenCode (`opencode-ai`, pinned in agents/package.json), run headless with
@@ -33,16 +32,9 @@ export const opencodeAdapter: AgentAdapter = {
   installHint:
     'install the pinned version with `npm run agents` (agents/package.json, opencode-ai)',
   modelKeys: opencodeModelKeys,
+  modelEndpoint: opencodeEndpoint,
 
   async prepare(ctx: AgentContext) {
-    const provider = opencodeProvider({ model: ctx.model.model, baseUrl: ctx.model.baseUrl });
-    if (provider.custom && !provider.model) {
-      throw new WorkerError(
-        'invalid_payload',
-        `invalid payload: clanker.model is required for OpenCode with clanker.baseUrl (the ${CUSTOM_PROVIDER} provider at ${ctx.model.baseUrl} has no default model)`,
-        { step: 'initialising_agent' },
-      );
-    }
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
     await writeFile(configFile(ctx), `${JSON.stringify(opencodeConfig(ctx), null, 2)}\n`, {
       mode: 0o600,

@@ -59,7 +59,7 @@ function requestTimeout(timeLimitMs: number): { timeout?: number } {
  *
  * - The model seam: the clanker's provider (see {@link opencodeProvider}) is the only one
  *   enabled; its key is read from the variable the payload secret came as (`{env:NAME}`, so
- *   the file never holds the key), its endpoint is `clanker.baseUrl` when given. The small
+ *   the file never holds the key), its endpoint is the job's model gateway. The small
  *   model (titles, summaries) is the same model: the clanker names one.
  * - Permissions: execution and claw may edit and run commands (and use the job's TMPDIR);
  *   research and planning are read-only: `edit` (write, edit, apply_patch) and `bash` are
@@ -74,14 +74,15 @@ function requestTimeout(timeLimitMs: number): { timeout?: number } {
  *   OpenCode's own git store after every step), formatters or language servers.
  */
 export function opencodeConfig(ctx: AgentContext): Record<string, unknown> {
-  const provider = opencodeProvider({ model: ctx.model.model, baseUrl: ctx.model.baseUrl });
+  const provider = opencodeProvider({ model: ctx.model.model, baseUrl: ctx.clanker.baseUrl });
   const model = provider.model ? `${provider.id}/${provider.model}` : undefined;
   const readOnly = ctx.phase === 'research' || ctx.phase === 'planning';
   const providerConfig: Record<string, unknown> = {
     ...(provider.custom ? { npm: '@ai-sdk/openai-compatible', name: 'Viberator endpoint' } : {}),
     options: {
       apiKey: `{env:${ctx.model.keyName}}`,
-      ...(ctx.model.baseUrl ? { baseURL: ctx.model.baseUrl } : {}),
+      // The job's gateway, in front of clanker.baseUrl or the provider's own endpoint.
+      baseURL: ctx.model.baseUrl,
       // No request outlives the run.
       ...requestTimeout(ctx.timeLimitMs),
     },

@@ -20,6 +20,10 @@ export const qwenCliAdapter: AgentAdapter = {
   installHint:
     'install the pinned version with `npm run agents` (agents/package.json, @qwen-code/qwen-code)',
   modelKeys: (clanker) => qwenModelKeys(clanker),
+  modelEndpoint: (clanker, keyName) => ({
+    provider: 'openai',
+    baseUrl: qwenBaseUrl({ keyName, baseUrl: clanker.baseUrl }),
+  }),
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
@@ -44,10 +48,11 @@ export const qwenCliAdapter: AgentAdapter = {
       QWEN_USAGE_STATISTICS_ENABLED: 'false',
       // The agent user and its workspace are the sandbox; the notice is noise in the log.
       QWEN_CODE_SUPPRESS_YOLO_WARNING: '1',
-      // The model seam: `--auth-type openai` reads these three. An OpenAI or a DashScope key
-      // alike goes under OPENAI_API_KEY; the endpoint is always explicit (see qwenBaseUrl).
+      // The model seam: `--auth-type openai` reads these three. The gateway's key goes under
+      // OPENAI_API_KEY whichever key it stands for; the endpoint is always explicit (the CLI
+      // would fill an unset one from `.env` files in the checkout).
       OPENAI_API_KEY: ctx.model.key,
-      OPENAI_BASE_URL: qwenBaseUrl(ctx.model),
+      OPENAI_BASE_URL: ctx.model.baseUrl,
     };
     if (ctx.model.model) env.OPENAI_MODEL = ctx.model.model;
     return { file: ctx.binary, args, cwd: ctx.checkoutDir, env, stdin: ctx.prompt };

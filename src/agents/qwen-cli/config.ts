@@ -36,10 +36,8 @@ export function qwenModelKeys(clanker: Pick<Clanker, 'baseUrl'>): string[] {
 }
 
 /**
- * The endpoint the key goes to: `clanker.baseUrl`, else the default of the key's provider
- * (a DashScope key to DashScope, an OpenAI key to OpenAI). Always given explicitly: the CLI
- * fills an unset OPENAI_BASE_URL from `.env` files in the checkout, which would let a
- * repository send the key elsewhere.
+ * The upstream the key goes to: `clanker.baseUrl`, else the default of the key's provider
+ * (a DashScope key to DashScope, an OpenAI key to OpenAI).
  */
 export function qwenBaseUrl(model: { keyName: string; baseUrl?: string }): string {
   if (model.baseUrl) return model.baseUrl;

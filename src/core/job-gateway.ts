@@ -1,0 +1,115 @@
+/**
+ * The job's model gateway (runtime.md, "Model gateway" and "Budget"): started before the
+ * agent, closed after it. The agent gets the gateway's URL and per-job key through its
+ * adapter's `ModelAccess`; the real key stays here. Every metered answer becomes an
+ * `agent.usage` event, priced when the model has a price, and counts against the budget.
+ */
+import type { AgentAdapter, ModelAccess } from '../agents/adapter.js';
+import { WorkerError } from '../errors.js';
+import type { AgentEvent } from '../events.js';
+import { type Budget, BudgetMeter } from '../gateway/budget.js';
+import { startGateway } from '../gateway/gateway.js';
+import { costUsd, findPrice } from '../gateway/prices.js';
+import type { Clanker } from '../payload/schema.js';
+
+export interface JobGateway {
+  /** What the adapter gives its CLI: the gateway's URL and key. */
+  access: ModelAccess;
+  /** What was used against which cap, once the budget is used up. */
+  budgetExceeded(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** The model a job runs on: the clanker's, else the pinned CLI's default. */
+function jobModel(adapter: AgentAdapter, clanker: Clanker): string | undefined {
+  return clanker.model ?? adapter.defaultModel;
+}
+
+/**
+ * A `maxCostUsd` budget needs the job model's price, known before the agent starts: the
+ * worker's table (docs/model-gateway.md, "Prices") or `clanker.prices`.
+ */
+export function checkBudgetPrice(
+  adapter: AgentAdapter,
+  clanker: Clanker,
+  budget: Budget | undefined,
+): void {
+  if (budget?.maxCostUsd === undefined) return;
+  const model = jobModel(adapter, clanker);
+  if (!model) {
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: project.workerSettings.budget.maxCostUsd needs the model's price, and ${adapter.displayName}'s default model is not known to the worker: set clanker.model`,
+      { step: 'resolving_config' },
+    );
+  }
+  if (!findPrice(model, clanker.prices)) {
+    throw new WorkerError(
+      'invalid_payload',
+      `invalid payload: model ${model} has no price in the worker's table, so project.workerSettings.budget.maxCostUsd cannot be kept: add clanker.prices["${model}"] (USD per million tokens) or use maxTokens`,
+      { step: 'resolving_config' },
+    );
+  }
+}
+
+export async function startJobGateway(opts: {
+  adapter: AgentAdapter;
+  clanker: Clanker;
+  modelKey: { name: string; value: string };
+  budget: Budget | undefined;
+  emit: (event: Extract<AgentEvent, { type: 'agent.usage' }>) => void;
+  /** Called once, when a cap is reached: the worker stops the agent. */
+  onBudgetReached: () => void;
+  log: (message: string) => void;
+}): Promise<JobGateway> {
+  const { adapter, clanker } = opts;
+  const endpoint = adapter.modelEndpoint(clanker, opts.modelKey.name);
+  const upstream = new URL(endpoint.baseUrl);
+  const fallbackModel = jobModel(adapter, clanker);
+  const budget = new BudgetMeter(opts.budget);
+  const gateway = await startGateway({
+    // The origin only: the CLI is given the upstream's path on the gateway, so whatever it
+    // does with its base URL, each request's path is the upstream's own.
+    upstream: {
+      baseUrl: upstream.origin,
+      provider: endpoint.provider,
+      key: opts.modelKey.value,
+      keyPlacement: endpoint.keyPlacement,
+    },
+    onUsage(usage, model) {
+      // The answer's own model first (CLIs use small models for side requests), else the job's.
+      const price =
+        (model && findPrice(model, clanker.prices)) ||
+        (fallbackModel && findPrice(fallbackModel, clanker.prices)) ||
+        undefined;
+      const cost = price ? costUsd(usage, price) : undefined;
+      opts.emit({
+        type: 'agent.usage',
+        ...usage,
+        ...(cost === undefined ? {} : { costUsd: cost }),
+      });
+      if (budget.add(usage, cost)) opts.onBudgetReached();
+    },
+    refuse: () => {
+      const used = budget.exceeded();
+      return (
+        used && `The job's budget is used up (${used}); the worker refuses further model requests.`
+      );
+    },
+    onRefused(why, method, path) {
+      if (why === 'not_model_call')
+        opts.log(`the model gateway refused ${method} ${path}: not a model call`);
+    },
+  });
+  const path = upstream.pathname.replace(/\/+$/, '');
+  return {
+    access: {
+      keyName: opts.modelKey.name,
+      key: gateway.key,
+      baseUrl: gateway.url + path,
+      model: clanker.model,
+    },
+    budgetExceeded: () => budget.exceeded(),
+    close: () => gateway.close(),
+  };
+}
