@@ -17,6 +17,11 @@ export interface JobGateway {
   access: ModelAccess;
   /** What was used against which cap, once the budget is used up. */
   budgetExceeded(): string | undefined;
+  /**
+   * What the upstream did that explains a failed agent, in words that say what to check:
+   * it refused the key (401/403), or it could not be reached.
+   */
+  upstreamTrouble(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,8 @@ export async function startJobGateway(opts: {
   const upstream = new URL(endpoint.baseUrl);
   const fallbackModel = jobModel(adapter, clanker);
   const budget = new BudgetMeter(opts.budget);
+  let trouble: string | undefined;
+  const where = clanker.baseUrl ? `clanker.baseUrl (${clanker.baseUrl})` : endpoint.baseUrl;
   const gateway = await startGateway({
     // The origin only: the CLI is given the upstream's path on the gateway, so whatever it
     // does with its base URL, each request's path is the upstream's own.
@@ -96,6 +103,15 @@ export async function startJobGateway(opts: {
         used && `The job's budget is used up (${used}); the worker refuses further model requests.`
       );
     },
+    onUpstream(outcome) {
+      if ('error' in outcome) {
+        trouble = `the model endpoint ${where} could not be reached (${outcome.error.message})`;
+      } else if (outcome.status === 401 || outcome.status === 403) {
+        trouble = `the model API refused the key (HTTP ${outcome.status}): check the ${opts.modelKey.name} secret${clanker.baseUrl ? ` and clanker.baseUrl (${clanker.baseUrl})` : ''}`;
+      } else if (outcome.status < 400) {
+        trouble = undefined;
+      }
+    },
     onRefused(why, method, path) {
       if (why === 'not_model_call')
         opts.log(`the model gateway refused ${method} ${path}: not a model call`);
@@ -110,6 +126,7 @@ export async function startJobGateway(opts: {
       model: clanker.model,
     },
     budgetExceeded: () => budget.exceeded(),
+    upstreamTrouble: () => trouble,
     close: () => gateway.close(),
   };
 }

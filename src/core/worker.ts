@@ -396,6 +396,16 @@ async function runAgentWithinBudget(
       `the job's budget is used up: ${exceeded}; ${args[0].displayName} was stopped and nothing was pushed`,
     );
   }
+  const trouble = gateway.upstreamTrouble();
+  if (
+    failure instanceof WorkerError &&
+    failure.code === 'agent_failed' &&
+    trouble &&
+    !failure.message.includes(args[1].model.keyName)
+  ) {
+    // The gateway saw what the CLI may have worded vaguely (or not at all).
+    throw new WorkerError('agent_failed', `${failure.message}; ${trouble}`, { cause: failure });
+  }
   if (failure !== undefined || !run) throw failure;
   return run;
 }
