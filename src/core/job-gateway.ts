@@ -10,6 +10,7 @@ import type { AgentEvent } from '../events.js';
 import { type Budget, BudgetMeter } from '../gateway/budget.js';
 import { startGateway } from '../gateway/gateway.js';
 import { costUsd, findPrice } from '../gateway/prices.js';
+import { proxyFor } from '../gateway/proxy.js';
 import type { Clanker } from '../payload/schema.js';
 
 export interface JobGateway {
@@ -66,6 +67,8 @@ export async function startJobGateway(opts: {
   /** Called once, when a cap is reached: the worker stops the agent. */
   onBudgetReached: () => void;
   log: (message: string) => void;
+  /** The worker's host variables: their proxy settings apply to the upstream call. */
+  hostEnv: NodeJS.ProcessEnv;
 }): Promise<JobGateway> {
   const { adapter, clanker } = opts;
   const endpoint = adapter.modelEndpoint(clanker, opts.modelKey.name);
@@ -83,6 +86,7 @@ export async function startJobGateway(opts: {
       key: opts.modelKey.value,
       keyPlacement: endpoint.keyPlacement,
     },
+    proxy: proxyFor(upstream, opts.hostEnv)?.href ?? '',
     onUsage(usage, model) {
       // The answer's own model first (CLIs use small models for side requests), else the job's.
       const price =

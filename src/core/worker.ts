@@ -193,6 +193,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         },
         onBudgetReached: () => agentStop.abort(),
         log: (message) => logger.warn(message),
+        hostEnv: options.env.host,
       });
       gateway = jobGateway;
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
