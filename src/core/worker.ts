@@ -196,6 +196,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
         hostEnv: options.env.host,
       });
       gateway = jobGateway;
+      // Worth nothing once the job is over, but it is a key: it never shows in output either.
+      options.redactor.add(jobGateway.access.key);
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
