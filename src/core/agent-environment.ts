@@ -19,5 +19,23 @@ export function agentBaseEnv(opts: {
   env.XDG_DATA_HOME = `${opts.home}/.local/share`;
   env.XDG_STATE_HOME = `${opts.home}/.local/state`;
   env.CI = 'true';
+  bypassProxyForLoopback(env);
   return { ...env, ...opts.exposedSecrets };
+}
+
+/** Loopback names, which every CLI's proxy handling recognises in NO_PROXY. */
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+/**
+ * The agent's model endpoint is the job's gateway on 127.0.0.1: with a host proxy set, its
+ * requests must not go to the proxy (which cannot reach the worker's loopback). The gateway
+ * itself takes the proxy for the upstream.
+ */
+function bypassProxyForLoopback(env: Record<string, string>): void {
+  const proxied = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((n) => env[n]);
+  if (!proxied) return;
+  const entries = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').filter(Boolean);
+  const noProxy = [...entries, ...LOOPBACK.filter((name) => !entries.includes(name))].join(',');
+  env.NO_PROXY = noProxy;
+  env.no_proxy = noProxy;
 }

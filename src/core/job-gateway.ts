@@ -10,6 +10,7 @@ import type { AgentEvent } from '../events.js';
 import { type Budget, BudgetMeter } from '../gateway/budget.js';
 import { startGateway } from '../gateway/gateway.js';
 import { costUsd, findPrice } from '../gateway/prices.js';
+import { proxyFor } from '../gateway/proxy.js';
 import type { Clanker } from '../payload/schema.js';
 
 export interface JobGateway {
@@ -17,6 +18,11 @@ export interface JobGateway {
   access: ModelAccess;
   /** What was used against which cap, once the budget is used up. */
   budgetExceeded(): string | undefined;
+  /**
+   * What the upstream did that explains a failed agent, in words that say what to check:
+   * it refused the key (401/403), or it could not be reached.
+   */
+  upstreamTrouble(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -61,12 +67,16 @@ export async function startJobGateway(opts: {
   /** Called once, when a cap is reached: the worker stops the agent. */
   onBudgetReached: () => void;
   log: (message: string) => void;
+  /** The worker's host variables: their proxy settings apply to the upstream call. */
+  hostEnv: NodeJS.ProcessEnv;
 }): Promise<JobGateway> {
   const { adapter, clanker } = opts;
   const endpoint = adapter.modelEndpoint(clanker, opts.modelKey.name);
   const upstream = new URL(endpoint.baseUrl);
   const fallbackModel = jobModel(adapter, clanker);
   const budget = new BudgetMeter(opts.budget);
+  let trouble: string | undefined;
+  const where = clanker.baseUrl ? `clanker.baseUrl (${clanker.baseUrl})` : endpoint.baseUrl;
   const gateway = await startGateway({
     // The origin only: the CLI is given the upstream's path on the gateway, so whatever it
     // does with its base URL, each request's path is the upstream's own.
@@ -76,6 +86,7 @@ export async function startJobGateway(opts: {
       key: opts.modelKey.value,
       keyPlacement: endpoint.keyPlacement,
     },
+    proxy: proxyFor(upstream, opts.hostEnv)?.href ?? '',
     onUsage(usage, model) {
       // The answer's own model first (CLIs use small models for side requests), else the job's.
       const price =
@@ -96,6 +107,15 @@ export async function startJobGateway(opts: {
         used && `The job's budget is used up (${used}); the worker refuses further model requests.`
       );
     },
+    onUpstream(outcome) {
+      if ('error' in outcome) {
+        trouble = `the model endpoint ${where} could not be reached (${outcome.error.message})`;
+      } else if (outcome.status === 401 || outcome.status === 403) {
+        trouble = `the model API refused the key (HTTP ${outcome.status}): check the ${opts.modelKey.name} secret${clanker.baseUrl ? ` and clanker.baseUrl (${clanker.baseUrl})` : ''}`;
+      } else if (outcome.status < 400) {
+        trouble = undefined;
+      }
+    },
     onRefused(why, method, path) {
       if (why === 'not_model_call')
         opts.log(`the model gateway refused ${method} ${path}: not a model call`);
@@ -110,6 +130,7 @@ export async function startJobGateway(opts: {
       model: clanker.model,
     },
     budgetExceeded: () => budget.exceeded(),
+    upstreamTrouble: () => trouble,
     close: () => gateway.close(),
   };
 }

@@ -193,8 +193,11 @@ async function runSteps(options: JobOptions): Promise<Result> {
         },
         onBudgetReached: () => agentStop.abort(),
         log: (message) => logger.warn(message),
+        hostEnv: options.env.host,
       });
       gateway = jobGateway;
+      // Worth nothing once the job is over, but it is a key: it never shows in output either.
+      options.redactor.add(jobGateway.access.key);
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
@@ -395,6 +398,16 @@ async function runAgentWithinBudget(
       'budget_exceeded',
       `the job's budget is used up: ${exceeded}; ${args[0].displayName} was stopped and nothing was pushed`,
     );
+  }
+  const trouble = gateway.upstreamTrouble();
+  if (
+    failure instanceof WorkerError &&
+    failure.code === 'agent_failed' &&
+    trouble &&
+    !failure.message.includes(args[1].model.keyName)
+  ) {
+    // The gateway saw what the CLI may have worded vaguely (or not at all).
+    throw new WorkerError('agent_failed', `${failure.message}; ${trouble}`, { cause: failure });
   }
   if (failure !== undefined || !run) throw failure;
   return run;

@@ -49,6 +49,8 @@ export interface GatewayOptions {
    * nothing upstream). The job's budget, once used up.
    */
   refuse?: () => string | undefined;
+  /** Told of each upstream answer's status, and of each upstream that failed to answer. */
+  onUpstream?: (outcome: { status: number } | { error: Error }) => void;
   /** Told of each request the gateway answered itself, for the worker's log. */
   onRefused?: (why: Refusal, method: string, path: string) => void;
   /**
@@ -135,6 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     upstream.on('close', () => inFlight.delete(upstream));
 
     upstream.on('response', (answer) => {
+      opts.onUpstream?.({ status: answer.statusCode ?? 502 });
       const api = modelApiOf(method, url.pathname);
       const usage = api ? new UsageMeter(api, answer.headers['content-type']) : undefined;
       if (usage) {
@@ -156,6 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // The upstream can fail before it answers, while the request is sent or after: the
     // client then gets a 502 in JSON, or, once the answer has begun, a cut connection.
     const fail = (error: Error) => {
+      if (!res.headersSent) opts.onUpstream?.({ error });
       if (res.headersSent) {
         res.destroy();
         return;

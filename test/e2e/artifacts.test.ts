@@ -38,7 +38,7 @@ describe('artifacts', () => {
   }
 
   it('uploads transcript.jsonl and agent.log, lists them in the Result, and leaks nothing', async () => {
-    // The agent echoes the model key it holds: the raw log must still not carry it.
+    // The agent echoes the key it holds (the job gateway's): the raw log must not carry it.
     const prompt = `${writePrompt('notes.md', 'artifact job')}[[bash]]\necho "key is $ANTHROPIC_API_KEY"\n[[end]]\n`;
     const run = await runCli(['run', '--payload', '-'], {
       env,

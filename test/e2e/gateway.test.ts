@@ -300,6 +300,75 @@ describe('model gateway', () => {
     expect(server.requests.map((r) => r.path)).toEqual(Array(3).fill('/v1/chat/completions'));
   });
 
+  it('forwards model calls only: anything else the real key could open is a 404, nothing upstream', async () => {
+    const { server, gateway } = await setUp('openai');
+    const refused: string[] = [];
+    await gateway.close();
+    const strict = await startGateway({
+      upstream: { baseUrl: server.url, provider: 'openai', key: REAL_KEY },
+      onRefused: (why, method, path) => refused.push(`${why} ${method} ${path}`),
+    });
+    try {
+      const auth = { authorization: `Bearer ${strict.key}` };
+      for (const [method, path] of [
+        ['GET', '/v1/files'],
+        ['POST', '/v1/batches'],
+        ['GET', '/v1/organization/api_keys'],
+        ['DELETE', '/v1/models/ft-mine'],
+      ] as const) {
+        const res = await fetch(strict.url + path, {
+          method,
+          headers: auth,
+          ...(method === 'POST' ? { body: '{}' } : {}),
+        });
+        expect(res.status).toBe(404);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('not_found');
+        expect(body.error.message).toContain('not a model call');
+      }
+      expect(server.requests).toHaveLength(0);
+      expect(refused).toEqual([
+        'not_model_call GET /v1/files',
+        'not_model_call POST /v1/batches',
+        'not_model_call GET /v1/organization/api_keys',
+        'not_model_call DELETE /v1/models/ft-mine',
+      ]);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("refuses every request once told to (the budget), in the provider's words, nothing upstream", async () => {
+    server = await startModelServer({ apiKey: REAL_KEY, script: textScript });
+    let used: string | undefined;
+    const models: Array<string | undefined> = [];
+    const statuses: number[] = [];
+    gateway = await startGateway({
+      upstream: { baseUrl: server.url, provider: 'anthropic', key: REAL_KEY },
+      onUsage: (_usage, model) => {
+        models.push(model);
+        used = 'cap reached';
+      },
+      refuse: () => used && `The job's budget is used up (${used}).`,
+      onUpstream: (outcome) => statuses.push('status' in outcome ? outcome.status : 0),
+    });
+    const wire = WIRES[0] as WireCase;
+    const raw = JSON.stringify(wire.body(true));
+    const first = await post(gateway.url + wire.path(true), wire.auth(gateway.key), raw);
+    expect(first.status).toBe(200);
+    await first.text();
+    expect(models).toEqual(['claude-demo']);
+    expect(statuses).toEqual([200]);
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      const res = await post(gateway.url + path, wire.auth(gateway.key), raw);
+      expect(res.status).toBe(429);
+      const body = (await res.json()) as { error: { type: string; message: string } };
+      expect(body.error.type).toBe('rate_limit_error');
+      expect(body.error.message).toContain('budget is used up (cap reached)');
+    }
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('closes promptly while an upstream hangs, and the process can exit', async () => {
     server = await startModelServer({ apiKey: REAL_KEY, script: () => ({ type: 'hang' }) });
     const dir = await mkdtemp(join(tmpdir(), 'gateway-exit-'));

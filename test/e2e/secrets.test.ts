@@ -165,7 +165,7 @@ describe('planted secrets never leak', () => {
     expect(await readdir(workRoot)).toEqual([]);
   });
 
-  it("the agent's environment holds neither GITHUB_TOKEN nor the worker's AWS credentials", async () => {
+  it("the agent's environment holds neither the model key, GITHUB_TOKEN nor the worker's AWS credentials", async () => {
     const workRoot = await tempDir('viberator-agent-env-');
     const { agent } = await captureAgentThenCancel(
       executionPayload({
@@ -176,7 +176,9 @@ describe('planted secrets never leak', () => {
       }),
       { ...env, VIBERATOR_WORK_ROOT: workRoot },
     );
-    expect(agent.environ.ANTHROPIC_API_KEY).toBe(secrets.anthropicKey);
+    // The model key's variable holds the job gateway's key; the gateway holds the real one.
+    expect(agent.environ.ANTHROPIC_API_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(agent.environ.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(agent.environ.HOME?.startsWith(workRoot)).toBe(true);
     expect(agent.environ.CLAUDE_CONFIG_DIR?.startsWith(workRoot)).toBe(true);
     const names = Object.keys(agent.environ);
@@ -191,7 +193,12 @@ describe('planted secrets never leak', () => {
       expect(names).not.toContain(name);
     }
     const values = Object.values(agent.environ).join('\n');
-    for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY, aws.AWS_SESSION_TOKEN])
+    for (const secret of [
+      secrets.anthropicKey,
+      secrets.githubToken,
+      aws.AWS_SECRET_ACCESS_KEY,
+      aws.AWS_SESSION_TOKEN,
+    ])
       expect(values).not.toContain(secret);
     // Nor can it find the token in the checkout's git config or the command lines around it.
     expect(agent.cmdline).not.toContain(secrets.anthropicKey);

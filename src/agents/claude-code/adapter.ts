@@ -26,6 +26,8 @@ export const claudeCodeAdapter: AgentAdapter = {
     baseUrl: clanker.baseUrl ?? ANTHROPIC_BASE_URL,
     keyPlacement: keyName === 'CLAUDE_CODE_OAUTH_TOKEN' ? 'bearer' : 'api-key',
   }),
+  // With an API key and no model, 2.1.331 runs its `opus` alias.
+  defaultModel: 'claude-opus-5-5',
   bundledBinary() {
     try {
       const manifest = createRequire(import.meta.url).resolve(

@@ -26,6 +26,8 @@ export const codexAdapter: AgentAdapter = {
   installHint: 'install the pinned version with `npm run agents` (agents/package.json)',
   modelKeys: () => ['OPENAI_API_KEY'],
   modelEndpoint: (clanker) => ({ provider: 'openai', baseUrl: clanker.baseUrl ?? OPENAI_BASE_URL }),
+  // The first model of 0.171.0's built-in list that an API key may use.
+  defaultModel: 'gpt-6.2-sol',
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });

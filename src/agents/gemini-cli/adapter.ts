@@ -34,6 +34,8 @@ export const geminiCliAdapter: AgentAdapter = {
     provider: 'gemini',
     baseUrl: clanker.baseUrl ?? GEMINI_API_BASE_URL,
   }),
+  // 0.61.0's `auto` routes between a Pro and a Flash model: priced as the dearer one.
+  defaultModel: 'gemini-3.1-pro-preview',
 
   async prepare(ctx: AgentContext) {
     const dir = geminiDir(ctx);

@@ -33,6 +33,9 @@ export const opencodeAdapter: AgentAdapter = {
     'install the pinned version with `npm run agents` (agents/package.json, opencode-ai)',
   modelKeys: opencodeModelKeys,
   modelEndpoint: opencodeEndpoint,
+  // Without a model the provider is OpenAI, whose default in 1.18.33's bundled catalogue
+  // is this one.
+  defaultModel: 'gpt-5.6-terra',
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });

@@ -28,7 +28,8 @@ export const CUSTOM_PROVIDER = 'viberator';
 /**
  * OpenCode's providers that take one API key: the variables it reads the key from (its
  * bundled model catalogue), the preferred payload secret name first; the wire its SDK
- * speaks; and the SDK's default base URL, the gateway's upstream when the clanker names none.
+ * speaks; and the SDK's default base URL, the gateway's upstream when the clanker names none
+ * (read from the catalogue and SDKs bundled in opencode-ai 1.18.33).
  */
 const PROVIDERS = new Map<string, { keys: string[]; wire: Provider; baseUrl: string }>(
   Object.entries({
@@ -53,7 +54,7 @@ const PROVIDERS = new Map<string, { keys: string[]; wire: Provider; baseUrl: str
     deepseek: {
       keys: ['DEEPSEEK_API_KEY'],
       wire: 'openai',
-      baseUrl: 'https://api.deepseek.com/v1',
+      baseUrl: 'https://api.deepseek.com',
     },
     xai: { keys: ['XAI_API_KEY'], wire: 'openai', baseUrl: 'https://api.x.ai/v1' },
     togetherai: {
@@ -70,7 +71,7 @@ const PROVIDERS = new Map<string, { keys: string[]; wire: Provider; baseUrl: str
     deepinfra: {
       keys: ['DEEPINFRA_API_KEY'],
       wire: 'openai',
-      baseUrl: 'https://api.deepinfra.com/v1/openai',
+      baseUrl: 'https://api.deepinfra.com/v1',
     },
     perplexity: {
       keys: ['PERPLEXITY_API_KEY'],
@@ -88,6 +89,7 @@ const PROVIDERS = new Map<string, { keys: string[]; wire: Provider; baseUrl: str
       baseUrl: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
     },
     zai: { keys: ['ZHIPU_API_KEY'], wire: 'openai', baseUrl: 'https://api.z.ai/api/paas/v4' },
+    // Zen speaks a different wire per model; through the gateway, its OpenAI-wire models.
     opencode: { keys: ['OPENCODE_API_KEY'], wire: 'openai', baseUrl: 'https://opencode.ai/zen/v1' },
   } satisfies Record<string, { keys: string[]; wire: Provider; baseUrl: string }>),
 );

@@ -24,6 +24,8 @@ export const qwenCliAdapter: AgentAdapter = {
     provider: 'openai',
     baseUrl: qwenBaseUrl({ keyName, baseUrl: clanker.baseUrl }),
   }),
+  // 0.24.4's default for `--auth-type openai`.
+  defaultModel: 'qwen3.7-max',
 
   async prepare(ctx: AgentContext) {
     await mkdir(ctx.configDir, { recursive: true, mode: 0o700 });
