@@ -76,6 +76,7 @@ export async function startJobGateway(opts: {
   const fallbackModel = jobModel(adapter, clanker);
   const budget = new BudgetMeter(opts.budget);
   let trouble: string | undefined;
+  let unmeteredTold = false;
   const where = clanker.baseUrl ? `clanker.baseUrl (${clanker.baseUrl})` : endpoint.baseUrl;
   const gateway = await startGateway({
     // The origin only: the CLI is given the upstream's path on the gateway, so whatever it
@@ -105,6 +106,13 @@ export async function startJobGateway(opts: {
       const used = budget.exceeded();
       return (
         used && `The job's budget is used up (${used}); the worker refuses further model requests.`
+      );
+    },
+    onUnmetered(path) {
+      if (unmeteredTold) return;
+      unmeteredTold = true;
+      opts.log(
+        `a model answer (${path}) carried no token usage: the job's usage${opts.budget ? ' and budget' : ''} cannot count it`,
       );
     },
     onUpstream(outcome) {

@@ -49,6 +49,8 @@ export interface GatewayOptions {
    * nothing upstream). The job's budget, once used up.
    */
   refuse?: () => string | undefined;
+  /** Told of a whole successful model answer that carried no usage (nothing to meter). */
+  onUnmetered?: (path: string) => void;
   /** Told of each upstream answer's status, and of each upstream that failed to answer. */
   onUpstream?: (outcome: { status: number } | { error: Error }) => void;
   /** Told of each request the gateway answered itself, for the worker's log. */
@@ -109,7 +111,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         'Invalid API key for this job (refused by the worker gateway).',
       );
     }
-    if (!isModelCall(method, url.pathname)) {
+    if (!isModelCall(provider, method, url.pathname)) {
       return refuse(
         'not_model_call',
         `${method} ${url.pathname} is not a model call: the worker gateway forwards model calls only.`,
@@ -148,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           metered = true;
           const used = usage.finish();
           if (used) meter(used, usage.model ?? modelInPath(url.pathname));
+          else if (answer.statusCode === 200 && answer.complete) opts.onUnmetered?.(url.pathname);
         };
         answer.on('end', finish);
         answer.on('close', finish);

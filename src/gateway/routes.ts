@@ -1,22 +1,33 @@
 /**
- * What the gateway forwards: the calls the agent CLIs make to their model APIs, nothing
- * else. The real key opens more than models upstream (files, batches, fine-tuning, an
- * organisation's admin API); the agent is untrusted, so it gets the model calls only.
+ * What the gateway forwards: the calls the agent CLIs make to their model API, for the
+ * upstream's own wire, nothing else. The real key opens more than models upstream (files,
+ * batches, assistants' threads, fine-tuning, an organisation's admin API); the agent is
+ * untrusted, so it gets the model calls only. Paths are matched at their end: the upstream's
+ * base path (`/v1`, `/compatible-mode/v1`, `/api/v1`) comes before them.
  */
-import { modelApiOf } from './usage.js';
+import type { Provider } from './types.js';
 
-/** Token counting: forwarded, not metered (it consumes nothing). */
-const COUNT_TOKENS = /(\/messages\/count_tokens|:countTokens)$/i;
-/** Model lists and one model's details, which CLIs read at start. */
+/** The model calls of each wire, as `METHOD path-suffix` patterns. */
+const CALLS: Record<Provider, Array<[method: string, suffix: RegExp]>> = {
+  anthropic: [
+    ['POST', /\/v\d[^/]*\/messages$/],
+    ['POST', /\/v\d[^/]*\/messages\/count_tokens$/],
+  ],
+  openai: [
+    ['POST', /\/chat\/completions$/],
+    ['POST', /\/responses$/],
+    // Codex compacts a long conversation through the Responses API's own endpoint.
+    ['POST', /\/responses\/compact$/],
+  ],
+  gemini: [['POST', /\/models\/[^/:]+:(generateContent|streamGenerateContent|countTokens)$/]],
+};
+
+/** Model lists and one model's details, which CLIs read at start (every wire). */
 const MODEL_LIST = /\/models(\/[^/:]+)?$/;
-/** Codex compacts a long conversation through the Responses API's own endpoint. */
-const RESPONSES_COMPACT = /\/responses\/compact$/;
 
-/** True for a call the gateway forwards (`path` without the query). */
-export function isModelCall(method: string, path: string): boolean {
+/** True for a call the gateway forwards to a `provider` upstream (`path` without the query). */
+export function isModelCall(provider: Provider, method: string, path: string): boolean {
   const p = path.replace(/\/+$/, '');
-  if (modelApiOf(method, p)) return true;
-  if (method === 'POST') return COUNT_TOKENS.test(p) || RESPONSES_COMPACT.test(p);
   if (method === 'GET') return MODEL_LIST.test(p);
-  return false;
+  return CALLS[provider].some(([m, suffix]) => m === method && suffix.test(p));
 }

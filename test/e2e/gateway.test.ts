@@ -265,6 +265,43 @@ describe('model gateway', () => {
     expect(seen).toEqual([]);
   });
 
+  it('says so when a whole model answer carries no usage (an upstream not asked for it)', async () => {
+    const bare: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n');
+        res.end('data: [DONE]\n\n');
+      });
+    });
+    await new Promise<void>((done) => bare.listen(0, '127.0.0.1', done));
+    const unmetered: string[] = [];
+    const seen: Usage[] = [];
+    const local = await startGateway({
+      upstream: {
+        baseUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`,
+        provider: 'openai',
+        key: REAL_KEY,
+      },
+      onUsage: (u) => seen.push(u),
+      onUnmetered: (path) => unmetered.push(path),
+    });
+    try {
+      const res = await post(
+        `${local.url}/v1/chat/completions`,
+        { authorization: `Bearer ${local.key}` },
+        JSON.stringify({ model: 'm', messages: [user], stream: true }),
+      );
+      expect(await res.text()).toContain('"Hi"');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toEqual([]);
+      expect(unmetered).toEqual(['/v1/chat/completions']);
+    } finally {
+      await local.close();
+      await new Promise((done) => bare.close(done));
+    }
+  });
+
   it('does not meter token counting or model lists, and forwards them', async () => {
     const { server, gateway, seen } = await setUp('anthropic');
     const auth = { 'x-api-key': gateway.key, 'anthropic-version': '2023-06-01' };

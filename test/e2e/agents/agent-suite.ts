@@ -182,6 +182,8 @@ export function agentSuite(opts: AgentSuiteOptions): void {
       expect(result.progress.some((line) => / agent (edit|command) /.test(line))).toBe(true);
       // The model key never appears in what the worker printed.
       expect(result.stdout + result.stderr).not.toContain(secrets.anthropicKey);
+      // Every call the CLI made is one the gateway forwards (it logs the ones it refuses).
+      expect(result.stderr).not.toContain('the model gateway refused');
 
       // Usage is the gateway's metering: exactly what the model server reported for the job.
       // The server's input figure is the whole prompt; the Result splits off the cached part.
