@@ -31,8 +31,8 @@ async function filesUnder(dir: string): Promise<string[]> {
  * The agent is untrusted (runtime.md): a prompt-injected agent runs one shell script through
  * the real Claude Code's Bash tool that tries every trick of the issue — read the worker's
  * environment, plant hooks and config wherever git reads them, redirect the push to a trap,
- * link a root-only file, leave a setsid process behind. The job must still complete, and none
- * of it may act after the agent step.
+ * link a root-only file, leave a setsid process behind, use the model gateway beyond model
+ * calls. The job must still complete, and none of it may act after the agent step.
  */
 describe.runIf(isRoot)('a hostile agent', () => {
   const secrets = plantedSecrets();
@@ -106,11 +106,20 @@ describe.runIf(isRoot)('a hostile agent', () => {
     for (const line of ran) expect(line.startsWith(`${agentUid} `), line).toBe(true);
     expect(ran.join('\n')).not.toContain(secrets.githubToken);
 
-    // The worker's environment was out of the agent's reach.
+    // The worker's environment was out of the agent's reach, the model key included: the
+    // agent holds only its job gateway's key.
     const stolen = `${await readText(join(marks, 'stolen-environ'))}${await readText(join(marks, 'stolen-ps'))}`;
     expect(stolen.length).toBeGreaterThan(0);
-    for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY])
+    for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY, secrets.anthropicKey])
       expect(stolen).not.toContain(secret);
+
+    // The gateway answered what is not a model call itself, and a request without its key.
+    expect(await readText(join(marks, 'gateway'))).toBe('files 404\nbatches 404\nno-key 401\n');
+    const upstreamPaths = world.model.requests.map((r) => `${r.method} ${r.path}`);
+    expect(upstreamPaths).not.toContain('GET /v1/files');
+    expect(upstreamPaths).not.toContain('POST /v1/messages/batches');
+    // Nor did the keyless request (its body is `{}`) get past the gateway.
+    expect(world.model.requests.some((r) => JSON.stringify(r.body) === '{}')).toBe(false);
 
     // No process of the agent outlived the job: the setsid loop is gone and stays gone.
     expect(await processesOfUid(agentUid)).toEqual([]);
@@ -142,7 +151,7 @@ describe.runIf(isRoot)('a hostile agent', () => {
     for (const dir of ['repo', 'home', 'agent', 'tmp']) {
       for (const file of await filesUnder(join(ws, dir))) {
         const text = await readText(file);
-        for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY])
+        for (const secret of [secrets.githubToken, aws.AWS_SECRET_ACCESS_KEY, secrets.anthropicKey])
           expect(text.includes(secret), file).toBe(false);
       }
     }
