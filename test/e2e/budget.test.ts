@@ -12,7 +12,7 @@ import { type LocalWorld, startLocalWorld } from '../support/local-world/local-w
 import { listBranches, readBranch } from '../support/local-world/seed-repo.js';
 import { type RecordedRequest, sumReportedUsage } from '../support/model-server/model-server.js';
 import { executionPayload, writePrompt } from '../support/payloads.js';
-import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
+import { type CliRun, plantedSecrets, runCli, tempDir, worldEnv } from '../support/run-cli.js';
 
 const PRICED_MODEL = 'claude-sonnet-4-5';
 const PRICE = { inputPerMTok: 3, outputPerMTok: 15 };
@@ -117,13 +117,7 @@ describe('budget caps: the gateway meters, the worker stops the agent', () => {
     const cli = await runCli(['run', '--payload', '-'], {
       stdin: JSON.stringify(payload),
       timeoutMs: 280_000,
-      env: cliEnv({
-        VIBERATOR_WORK_ROOT: workRoot,
-        GITHUB_API_URL: world.github.apiUrl,
-        GITHUB_TOKEN: secrets.githubToken,
-        ANTHROPIC_API_KEY: secrets.anthropicKey,
-        VIBERATOR_KILL_GRACE: '2',
-      }),
+      env: worldEnv(world, workRoot, { VIBERATOR_KILL_GRACE: '2' }),
     });
     return {
       cli,
