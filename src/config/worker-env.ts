@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AgentSearch, pinnedAgentsBinDir } from '../agents/locate-binary.js';
 import { WorkerError } from '../errors.js';
+import { type ChangeLimits, DEFAULT_CHANGE_LIMITS } from '../git/change-limits.js';
 import type { GitLimits } from '../git/git-runner.js';
 
 const envSchema = z.object({
@@ -26,6 +27,29 @@ const envSchema = z.object({
   VIBERATOR_HEARTBEAT_INTERVAL: z.coerce.number().positive().max(15).default(15),
   /** How long the Result is retried before it is spooled, seconds (platform-api.md: 5 minutes). */
   VIBERATOR_RESULT_DEADLINE: z.coerce.number().positive().default(300),
+  /** Largest file a change may add, bytes (GitHub refuses files over 100 MiB). */
+  VIBERATOR_MAX_FILE_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_CHANGE_LIMITS.maxFileBytes),
+  /** All changed files of a change together, bytes (a sparse file at its full size). */
+  VIBERATOR_MAX_CHANGE_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_CHANGE_LIMITS.maxTotalBytes),
+  /** Files a change may add or modify. */
+  VIBERATOR_MAX_CHANGED_FILES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_CHANGE_LIMITS.maxFiles),
+  /** Seconds staging and checking what the agent left may take. */
+  VIBERATOR_STAGE_TIMEOUT: z.coerce
+    .number()
+    .positive()
+    .default(DEFAULT_CHANGE_LIMITS.stageMs / 1000),
   /** The user the agent runs as (name or uid:gid); runtime.md "The agent is untrusted". */
   VIBERATOR_AGENT_USER: z.preprocess(
     (value) => (value === '' ? undefined : value),
@@ -56,6 +80,10 @@ const ALLOWED: Record<EnvVariable, string> = {
   VIBERATOR_GIT_TIMEOUT: 'a number of seconds greater than 0',
   VIBERATOR_GIT_STALL_TIMEOUT: 'a whole number of seconds greater than 0',
   VIBERATOR_AGENT_USER: 'a user name or uid:gid',
+  VIBERATOR_MAX_FILE_SIZE: 'a whole number of bytes greater than 0',
+  VIBERATOR_MAX_CHANGE_SIZE: 'a whole number of bytes greater than 0',
+  VIBERATOR_MAX_CHANGED_FILES: 'a whole number greater than 0',
+  VIBERATOR_STAGE_TIMEOUT: 'a number of seconds greater than 0',
   VIBERATOR_HEARTBEAT_INTERVAL: 'a number of seconds greater than 0, at most 15',
   VIBERATOR_RESULT_DEADLINE: 'a number of seconds greater than 0',
 };
@@ -76,6 +104,8 @@ export interface WorkerEnv {
   gitLimits: GitLimits;
   /** `VIBERATOR_AGENT_USER`, when set. */
   agentUser?: string;
+  /** What the worker takes over from the agent, at most (`VIBERATOR_MAX_*`, `VIBERATOR_STAGE_TIMEOUT`). */
+  changeLimits: ChangeLimits;
   /** Longest pause between two POSTs to /events while a job runs. */
   heartbeatMs: number;
   /** How long the Result is retried before it is spooled. */
@@ -129,6 +159,12 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv, isTty: boolean): WorkerEnv
       stallSeconds: values.VIBERATOR_GIT_STALL_TIMEOUT,
     },
     agentUser: values.VIBERATOR_AGENT_USER,
+    changeLimits: {
+      maxFileBytes: values.VIBERATOR_MAX_FILE_SIZE,
+      maxTotalBytes: values.VIBERATOR_MAX_CHANGE_SIZE,
+      maxFiles: values.VIBERATOR_MAX_CHANGED_FILES,
+      stageMs: values.VIBERATOR_STAGE_TIMEOUT * 1000,
+    },
     heartbeatMs: values.VIBERATOR_HEARTBEAT_INTERVAL * 1000,
     resultDeadlineMs: values.VIBERATOR_RESULT_DEADLINE * 1000,
     agentSearch: agentSearchFrom(env),

@@ -6,12 +6,12 @@ import type { WorkerEnv } from '../config/worker-env.js';
 import { toFailure, WorkerError } from '../errors.js';
 import type { Step } from '../events.js';
 import { checkOutForAgent } from '../git/agent-checkout.js';
-import { adoptAgentObjects, agentHead, takeAgentCommits } from '../git/agent-commits.js';
+import { quotePath } from '../git/change-limits.js';
 import { cloneRepository } from '../git/clone.js';
-import { commitChanges } from '../git/commit.js';
 import { pushBranch } from '../git/push.js';
 import type { GitSetup } from '../git/repository.js';
-import { refuseSecretsInChanges } from '../git/secret-scan.js';
+import { refuseSecretsInChange } from '../git/secret-scan.js';
+import { takeAgentChange } from '../git/take-agent-change.js';
 import { WorkerGitDir } from '../git/worker-git-dir.js';
 import { handOverToAgent } from '../isolation/hand-over.js';
 import type { Logger } from '../log.js';
@@ -197,7 +197,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
       });
       gateway = jobGateway;
       // Worth nothing once the job is over, but it is a key: it never shows in output either.
-      options.redactor.add(jobGateway.access.key);
+      options.redactor.add(jobGateway.access.key, "the job's model gateway key");
       workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
@@ -289,38 +289,44 @@ async function runSteps(options: JobOptions): Promise<Result> {
 
     if (phase === 'execution' || phase === 'claw') {
       const commit = await step('committing', async () => {
-        const title = changeTitle(payload, clanker);
         // Every agent process is gone (runAgent saw to it); what it left is data from here on.
         await gitDirState.restore();
-        const head = await agentHead(ws.checkout);
-        if (head && head !== checkout.baseSha) {
-          await adoptAgentObjects(git, ws.checkout, join(ws.worker, 'agent-objects'));
-          if (!(await takeAgentCommits(git, checkout.baseSha, head)))
-            logger.warn(
-              "the agent's commits do not descend from the base commit: only its files are kept",
-            );
-        }
-        const outcome = await commitChanges(
-          git,
-          checkout.baseSha,
-          title,
-          { jobId: payload.jobId, agent: clanker.agent, clankerId: clanker.id },
-          placed.paths,
-        );
-        if (outcome.changedFiles.length === 0 && phase === 'execution') {
+        const taken = await takeAgentChange({
+          setup: git,
+          identity,
+          workspaceRoot: ws.root,
+          baseSha: checkout.baseSha,
+          subject: changeTitle(payload, clanker),
+          commitIdentity: { jobId: payload.jobId, agent: clanker.agent, clankerId: clanker.id },
+          exclude: placed.paths,
+          limits: options.env.changeLimits,
+          redact: (text) => options.redactor.text(text),
+        });
+        for (const path of taken.special)
+          logger.warn(`not committed: ${quotePath(path)} is a FIFO, socket or device`);
+        for (const path of taken.nested)
+          logger.warn(
+            `not committed: ${quotePath(path)} is a nested git repository; nothing under it is taken`,
+          );
+        if (taken.changedFiles.length === 0 && phase === 'execution') {
           throw new WorkerError(
             'no_changes',
             `${adapter.displayName} finished without changing any file, so there is nothing to push or review`,
           );
         }
-        return outcome;
+        return taken;
       });
       result.changedFiles = commit.changedFiles.length;
       if (commit.changedFiles.length > 0) {
         result.branch = branch;
         result.commitSha = commit.headSha;
         await step('pushing', async () => {
-          await refuseSecretsInChanges(git, checkout.baseSha, [...secrets.values()]);
+          await refuseSecretsInChange(
+            git,
+            commit.entries,
+            commit.message,
+            options.redactor.secrets(),
+          );
           await pushBranch(git, branch, checkout.remoteBranchSha);
         });
         await step('opening_pr', async () => {

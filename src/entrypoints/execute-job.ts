@@ -40,7 +40,7 @@ export async function executeJob(
 ): Promise<JobRun> {
   const redactor = new Redactor();
   // The callback token is a secret too: it must never reach a log line or an event.
-  redactor.add(validated.payload.callback?.token);
+  redactor.add(validated.payload.callback?.token, 'callback.token');
   const logger = createLogger({
     level: opts.env.logLevel,
     format: opts.env.logFormat,

@@ -14,10 +14,10 @@ import { stageCheckoutFiles } from '../core/stage-checkout-files.js';
 import type { AgentIdentity } from '../isolation/agent-identity.js';
 import { createWorkspace, type Workspace } from '../workspace/workspace.js';
 import { checkOutForAgent } from './agent-checkout.js';
-import { adoptAgentObjects, agentHead, takeAgentCommits } from './agent-commits.js';
+import { DEFAULT_CHANGE_LIMITS } from './change-limits.js';
 import { cloneRepository } from './clone.js';
-import { commitChanges } from './commit.js';
 import type { GitSetup } from './repository.js';
+import { takeAgentChange } from './take-agent-change.js';
 import { WorkerGitDir } from './worker-git-dir.js';
 
 const run = promisify(execFile);
@@ -88,18 +88,17 @@ describe('instruction files placed in the checkout', () => {
       ).stdout;
     await agent(sh);
     await state.restore();
-    const head = await agentHead(ws.checkout);
-    if (head && head !== checkout.baseSha) {
-      await adoptAgentObjects(setup, ws.checkout, join(ws.worker, 'agent-objects'));
-      await takeAgentCommits(setup, checkout.baseSha, head);
-    }
-    const outcome = await commitChanges(
+    const outcome = await takeAgentChange({
       setup,
-      checkout.baseSha,
-      'T-1: change',
-      { jobId: 'job_files', agent: 'codex', clankerId: 'clk' },
-      placed.paths,
-    );
+      identity,
+      workspaceRoot: ws.root,
+      baseSha: checkout.baseSha,
+      subject: 'T-1: change',
+      commitIdentity: { jobId: 'job_files', agent: 'codex', clankerId: 'clk' },
+      exclude: placed.paths,
+      limits: DEFAULT_CHANGE_LIMITS,
+      redact: (text) => text,
+    });
     const show = async (path: string) =>
       run('git', ['--git-dir', ws.gitDir, 'show', `${outcome.headSha}:${path}`]).then(
         (r) => r.stdout,

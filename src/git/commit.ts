@@ -1,4 +1,3 @@
-import { readHead } from './agent-commits.js';
 import { git } from './git-runner.js';
 import type { GitSetup } from './repository.js';
 
@@ -6,15 +5,6 @@ export interface CommitIdentity {
   jobId: string;
   agent: string;
   clankerId: string;
-}
-
-export interface CommitOutcome {
-  /** HEAD after committing (the agent's commits included). */
-  headSha: string;
-  /** Whether the worker made a commit of its own for uncommitted changes. */
-  committedRemaining: boolean;
-  /** Files that differ between the base commit and HEAD. */
-  changedFiles: string[];
 }
 
 /** The trailers that mark a worker commit (runtime.md). */
@@ -26,44 +16,80 @@ export function commitTrailers(identity: CommitIdentity): string {
   ].join('\n');
 }
 
+const LISTED_COMMITS = 50;
+const MESSAGE_LIMIT = 2000;
+const MESSAGES_LIMIT = 16 * 1024;
+/** A line an agent wrote that looks like one of the worker's trailers. */
+const WORKER_TRAILER = /^\s*viberator-[a-z0-9-]*\s*:/i;
+
 /**
- * Commits what the agent left in the tree on top of HEAD (the agent's own commits, when
- * taken, are already there), with the three trailers. Runs in the worker's own git dir: the
- * tree is data (a symlink is recorded as a link) and nothing the agent configured runs.
- * `exclude` lists files the worker placed in the checkout, which are never committed.
+ * The worker's commit message: the subject, the agent's own commit messages (when it made
+ * commits: they are squashed into this one) as an indented block, then the worker's
+ * trailers. The agent's text is made inert: redacted, control characters removed, any line
+ * that looks like a `Viberator-*` trailer dropped, every line indented (git reads no trailer
+ * from an indented line, and only the last paragraph — the worker's — holds trailers), and
+ * cut to length. `agentMessages` come newest first, as `git log` gives them.
  */
-export async function commitChanges(
+export function commitMessage(
+  subject: string,
+  agentMessages: string[],
+  identity: CommitIdentity,
+  redact: (text: string) => string,
+): string {
+  const kept = agentMessages
+    .slice(0, LISTED_COMMITS)
+    .reverse()
+    .map((message) => inert(redact(message)))
+    .filter((message) => message.length > 0);
+  let body = '';
+  for (const message of kept) {
+    const block = message
+      .split('\n')
+      .map((line) => (line ? `    ${line}` : ''))
+      .join('\n');
+    if (body.length + block.length > MESSAGES_LIMIT) {
+      body += '\n\n    …';
+      break;
+    }
+    body += `${body ? '\n\n' : ''}${block}`;
+  }
+  const agentPart = body
+    ? `\n\nThe agent's own commits, squashed into this one:\n\n${body}${agentMessages.length > LISTED_COMMITS ? `\n\n    … and ${agentMessages.length - LISTED_COMMITS} earlier commits` : ''}`
+    : '';
+  return `${subject}${agentPart}\n\n${commitTrailers(identity)}\n`;
+}
+
+function inert(message: string): string {
+  const text = message
+    // Control characters (but newlines and tabs) and Unicode line/paragraph separators.
+    .replace(/\r\n?/g, '\n')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '')
+    .split('\n')
+    .filter((line) => !WORKER_TRAILER.test(line))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+  return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text;
+}
+
+/**
+ * Commits the staged tree on the base commit as the worker (author and committer are the
+ * worker's identity, from its git environment), and moves HEAD to it. Objects only: no hook,
+ * no work tree, nothing of the agent's is read. Returns the new commit.
+ */
+export async function commitTree(
   setup: GitSetup,
   baseSha: string,
-  subject: string,
-  identity: CommitIdentity,
-  exclude: string[] = [],
-): Promise<CommitOutcome> {
-  const pathspec = ['--', '.', ...exclude.map((path) => `:(exclude,literal)${path}`)];
-  await git(setup, ['add', '--all', ...pathspec]);
-  if (exclude.length > 0) {
-    // An excluded file the agent committed itself goes back to the base commit's version
-    // (or out of the tree, when the base has none): the repository's own file is kept as is.
-    await git(
-      setup,
-      ['reset', '--quiet', baseSha, '--', ...exclude.map((path) => `:(literal)${path}`)],
-      {
-        okExitCodes: [1],
-      },
-    );
-  }
-  // `commit` exits 1 when there is nothing to commit: that is the answer, not a failure.
-  const commit = await git(setup, ['commit', '--quiet', '--no-verify', '--file', '-'], {
-    input: `${subject}\n\n${commitTrailers(identity)}\n`,
-    okExitCodes: [1],
-  });
-  const committedRemaining = commit.exitCode === 0;
-  const headSha =
-    (await readHead(setup.gitDir)) ?? (await git(setup, ['rev-parse', 'HEAD'])).stdout.trim();
-  const diff =
-    headSha === baseSha
-      ? ''
-      : (await git(setup, ['diff', '--name-only', '-z', '--no-renames', baseSha, headSha])).stdout;
-  const changedFiles = diff.split('\0').filter((line) => line.length > 0);
-  return { headSha, committedRemaining, changedFiles };
+  tree: string,
+  message: string,
+): Promise<string> {
+  const commit = (
+    await git(setup, ['commit-tree', tree, '-p', baseSha, '-F', '-'], {
+      objectsOnly: true,
+      input: message,
+    })
+  ).stdout.trim();
+  await git(setup, ['update-ref', 'HEAD', commit], { objectsOnly: true });
+  return commit;
 }

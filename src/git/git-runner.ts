@@ -44,7 +44,7 @@ export interface GitSetup {
  * attributes file of anyone else's acts in a worker git command. The files themselves are
  * kept out too: no system or global config, the worker's own git dir and HOME.
  */
-const HARDENING: Array<[string, string]> = [
+export const GIT_HARDENING: Array<[string, string]> = [
   ['core.hooksPath', '/dev/null'],
   ['core.fsmonitor', 'false'],
   ['core.untrackedCache', 'false'],
@@ -75,9 +75,13 @@ export function workerGitEnv(
     GIT_COMMITTER_NAME: setup.author.name,
     GIT_COMMITTER_EMAIL: setup.author.email,
   };
-  const all = [...HARDENING, ...config];
-  env.GIT_CONFIG_COUNT = String(all.length);
-  all.forEach(([key, value], index) => {
+  return Object.assign(env, commandLineConfig([...GIT_HARDENING, ...config]));
+}
+
+/** `key=value` pairs as git's command-line configuration (GIT_CONFIG_COUNT and friends). */
+export function commandLineConfig(pairs: Array<[string, string]>): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
+  pairs.forEach(([key, value], index) => {
     env[`GIT_CONFIG_KEY_${index}`] = key;
     env[`GIT_CONFIG_VALUE_${index}`] = value;
   });
@@ -101,12 +105,23 @@ export interface GitRunOptions {
   network?: boolean;
   /** Run in the worker's git dir with the checkout as work tree (default true). */
   inRepository?: boolean;
+  /**
+   * In the worker's git dir without the checkout as work tree: after the agent step every
+   * worker git command reads objects only, never a file the agent left.
+   */
+  objectsOnly?: boolean;
   cwd?: string;
   input?: string;
   /** Exit codes that are answers, not failures (`diff --quiet` → 1). */
   okExitCodes?: number[];
   /** Extra GIT_* variables (e.g. GIT_ALTERNATE_OBJECT_DIRECTORIES). */
   env?: Record<string, string>;
+  /** An open file to read stdin from (instead of `input`). */
+  inputFd?: number;
+  /** Keep stdout as bytes (`stdoutBytes`). */
+  bytes?: boolean;
+  /** Wall clock of this command, instead of the setup's limit. */
+  timeoutMs?: number;
 }
 
 /**
@@ -118,7 +133,7 @@ export async function git(
   setup: GitSetup,
   args: string[],
   opts: GitRunOptions = {},
-): Promise<{ stdout: string; exitCode: number }> {
+): Promise<{ stdout: string; exitCode: number; stdoutBytes?: Buffer }> {
   const config: Array<[string, string]> = [];
   if (opts.network) {
     config.push(...gitAuthConfig(setup.remoteUrl, setup.token, setup.gitUsername));
@@ -131,21 +146,29 @@ export async function git(
   const env = workerGitEnv(setup, config);
   if (opts.inRepository !== false) {
     env.GIT_DIR = setup.gitDir;
-    env.GIT_WORK_TREE = setup.workTree;
+    if (!opts.objectsOnly) env.GIT_WORK_TREE = setup.workTree;
   }
   Object.assign(env, opts.env);
   const outcome = await runCommand(
-    { file: 'git', args, cwd: opts.cwd ?? setup.workTree, env, stdin: opts.input },
     {
-      timeoutMs: opts.network ? setup.limits.networkMs : setup.limits.localMs,
+      file: 'git',
+      args,
+      cwd: opts.cwd ?? (opts.objectsOnly ? setup.gitDir : setup.workTree),
+      env,
+      stdin: opts.input,
+      stdinFd: opts.inputFd,
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? (opts.network ? setup.limits.networkMs : setup.limits.localMs),
       signal: setup.signal,
       name: `git ${args[0]}`,
+      bytes: opts.bytes,
     },
   );
   if (outcome.exitCode !== 0 && !(opts.okExitCodes ?? []).includes(outcome.exitCode)) {
     throw new GitCommandError(args, outcome.exitCode, outcome.stderr);
   }
-  return { stdout: outcome.stdout, exitCode: outcome.exitCode };
+  return { stdout: outcome.stdout, exitCode: outcome.exitCode, stdoutBytes: outcome.stdoutBytes };
 }
 
 /** A stopped git command as the worker reports it: `cancelled`, or a timeout in `code`. */

@@ -26,7 +26,7 @@ export async function pushBranch(
         setup.source,
         `HEAD:${ref}`,
       ],
-      { network: true },
+      { network: true, objectsOnly: true },
     );
   } catch (error) {
     throw pushError(gitErrorText(error), branch, error, setup.tokenSecret);

@@ -1,77 +1,127 @@
 import { WorkerError } from '../errors.js';
+import { secretForms } from '../secrets/redactor.js';
+import { quotePath } from './change-limits.js';
 import { git } from './git-runner.js';
+import type { ChangeEntry } from './import-change.js';
 import type { GitSetup } from './repository.js';
+import { display } from './stage-change.js';
 
-/** Shorter values match ordinary text by chance; they are not scanned for. */
+/** Shorter values match ordinary bytes by chance; they are not scanned for. */
 const MIN_SCANNED_LENGTH = 8;
+/** Blobs are read from git in batches of about this many bytes. */
+const BATCH_BYTES = 64 * 1024 * 1024;
 
-/**
- * Names the secrets whose values appear in the work about to be pushed: any patch or commit
- * message between the base commit and HEAD. The agent may have written a key it was given
- * into a file; the push must not carry it to the remote.
- */
-export async function secretsInChanges(
-  setup: GitSetup,
-  baseSha: string,
-  secrets: Array<{ name: string; value: string }>,
-): Promise<Array<{ name: string; files: string[] }>> {
-  const candidates = secrets.filter((secret) => secret.value.length >= MIN_SCANNED_LENGTH);
-  if (candidates.length === 0) return [];
-  const range = `${baseSha}..HEAD`;
-  const [messages, patches] = await Promise.all([
-    git(setup, ['log', '--format=%B', range]).then((out) => out.stdout),
-    git(setup, [
-      'log',
-      '-p',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
-      '--format=',
-      range,
-    ]).then((out) => out.stdout),
-  ]);
-  // What the push would carry: commit messages and added lines. A removed line that held a
-  // secret was already in the repository; it is not the agent's leak.
-  const added = patches
-    .split('\n')
-    .filter((line) => line.startsWith('+') && !line.startsWith('+++ '))
-    .join('\n');
-  const found: Array<{ name: string; files: string[] }> = [];
-  for (const secret of candidates) {
-    if (!messages.includes(secret.value) && !added.includes(secret.value)) continue;
-    const files =
-      // The value goes in on stdin: never in a command line, which other processes can read.
-      (
-        await git(setup, ['grep', '-l', '-F', '--no-textconv', '-f', '-', 'HEAD', '--'], {
-          input: `${secret.value}\n`,
-        }).then(
-          (out) => out.stdout,
-          () => '',
-        )
-      )
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => line.replace(/^HEAD:/, ''));
-    found.push({ name: secret.name, files });
-  }
-  return found;
+interface Needle {
+  name: string;
+  bytes: Buffer;
 }
 
-/** Fails the push step, naming secrets and files, when the work carries a secret's value. */
-export async function refuseSecretsInChanges(
+/**
+ * Every byte form a secret is looked for in: the redactor's (raw, URL-encoded, base64 at
+ * each alignment, JSON-escaped, Basic credentials), plus hexadecimal and UTF-16 — cheap to
+ * add, and the next trick after base64.
+ */
+export function secretNeedles(secrets: Array<{ name: string; value: string }>): Needle[] {
+  const seen = new Set<string>();
+  const needles: Needle[] = [];
+  const add = (name: string, bytes: Buffer) => {
+    const key = bytes.toString('hex');
+    if (bytes.length < MIN_SCANNED_LENGTH || seen.has(key)) return;
+    seen.add(key);
+    needles.push({ name, bytes });
+  };
+  for (const { name, value } of secrets) {
+    if (value.length < MIN_SCANNED_LENGTH) continue;
+    for (const form of secretForms(value)) add(name, Buffer.from(form, 'utf8'));
+    const raw = Buffer.from(value, 'utf8');
+    add(name, Buffer.from(raw.toString('hex'), 'latin1'));
+    add(name, Buffer.from(raw.toString('hex').toUpperCase(), 'latin1'));
+    add(name, Buffer.from(value, 'utf16le'));
+    add(name, Buffer.from(value, 'utf16le').swap16());
+  }
+  return needles;
+}
+
+/**
+ * Fails the push, naming each secret and where it was found (never its value), when any
+ * byte of the change carries a secret the worker knows: every new blob read raw from the
+ * worker's own objects (text or binary, whatever `.gitattributes` says: no filter, no diff
+ * driver), every changed path, and the commit message.
+ */
+export async function refuseSecretsInChange(
   setup: GitSetup,
-  baseSha: string,
+  entries: ChangeEntry[],
+  message: string,
   secrets: Array<{ name: string; value: string }>,
 ): Promise<void> {
-  const leaked = await secretsInChanges(setup, baseSha, secrets);
-  if (leaked.length === 0) return;
-  const where = leaked.map(
-    (hit) =>
-      `${hit.name} (${hit.files.length > 0 ? `in ${hit.files.join(', ')}` : 'in a commit message'})`,
-  );
+  const needles = secretNeedles(secrets);
+  if (needles.length === 0) return;
+  const hits = new Map<string, Set<string>>();
+  const scan = (data: Buffer, where: string) => {
+    for (const needle of needles) {
+      if (data.includes(needle.bytes)) {
+        const places = hits.get(needle.name) ?? new Set<string>();
+        places.add(where);
+        hits.set(needle.name, places);
+      }
+    }
+  };
+  scan(Buffer.from(message, 'utf8'), 'the commit message');
+  const blobs = entries.filter((entry) => entry.status !== 'D');
+  for (const entry of entries) scan(Buffer.from(entry.path, 'latin1'), 'a file name');
+  for (const batch of batches(blobs)) {
+    const contents = await readBlobs(setup, batch);
+    batch.forEach((entry, index) => {
+      const data = contents[index];
+      if (data) scan(data, quotePath(display(entry.path)));
+    });
+  }
+  if (hits.size === 0) return;
+  const where = [...hits].map(([name, places]) => {
+    const list = [...places];
+    const shown = list.slice(0, 5).join(', ');
+    return `${name} (in ${shown}${list.length > 5 ? ` and ${list.length - 5} more` : ''})`;
+  });
   throw new WorkerError(
     'push_failed',
-    `push refused: the changes contain the value of secret ${where.join(', ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
+    `push refused: the change contains the value of secret ${where.join('; ')}; nothing was pushed — tell the agent not to write credentials into the repository`,
     { retryable: false },
   );
+}
+
+function* batches(entries: ChangeEntry[]): Generator<ChangeEntry[]> {
+  let batch: ChangeEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (batch.length > 0 && bytes + entry.size > BATCH_BYTES) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += entry.size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The raw contents of blobs, in order, through one `git cat-file --batch`. */
+async function readBlobs(setup: GitSetup, entries: ChangeEntry[]): Promise<Buffer[]> {
+  const out = await git(setup, ['cat-file', '--batch'], {
+    objectsOnly: true,
+    bytes: true,
+    input: `${entries.map((entry) => entry.newSha).join('\n')}\n`,
+  });
+  const data = out.stdoutBytes ?? Buffer.alloc(0);
+  const blobs: Buffer[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const eol = data.indexOf(0x0a, at);
+    if (eol === -1) break;
+    const [, , size] = data.subarray(at, eol).toString('latin1').split(' ');
+    const length = Number(size);
+    if (!Number.isFinite(length)) break; // "<id> missing": checked at import already
+    blobs.push(data.subarray(eol + 1, eol + 1 + length));
+    at = eol + 1 + length + 1;
+  }
+  return blobs;
 }

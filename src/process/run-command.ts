@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { type CommandSpec, signalGroup } from './run-process.js';
 
 /** How a short command ended. */
@@ -6,6 +6,8 @@ export interface CommandOutcome {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, when the command was run with `bytes: true` (stdout is then ''). */
+  stdoutBytes?: Buffer;
 }
 
 /** A command that did not end by itself: the limit or the worker's stop ended it. */
@@ -32,21 +34,32 @@ export class CommandStoppedError extends Error {
  */
 export async function runCommand(
   spec: CommandSpec,
-  opts: { timeoutMs: number; signal?: AbortSignal; name?: string },
+  opts: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    name?: string;
+    /** Keep stdout as bytes (`stdoutBytes`): binary output such as git objects. */
+    bytes?: boolean;
+  },
 ): Promise<CommandOutcome> {
   const name = opts.name ?? spec.file;
   if (opts.signal?.aborted) throw new CommandStoppedError('aborted', name, opts.timeoutMs);
+  // An open file as stdin is handed to the child as is; otherwise the text is written to it.
+  const stdin: Options =
+    spec.stdinFd === undefined
+      ? { input: spec.stdin ?? '' }
+      : ({ stdin: spec.stdinFd } as unknown as Options);
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
     extendEnv: false,
-    input: spec.stdin ?? '',
+    ...stdin,
     // Its own process group, so a stop reaches git's helpers (git-remote-https) too.
     detached: true,
     reject: false,
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
-    encoding: 'utf8',
+    encoding: opts.bytes ? 'buffer' : 'utf8',
     ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
     ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
   });
@@ -67,7 +80,18 @@ export async function runCommand(
     if (result.exitCode === undefined) {
       throw (result.cause as Error | undefined) ?? new Error(`${name} could not be started`);
     }
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    const { stdout, stderr } = result as unknown as {
+      stdout: string | Uint8Array;
+      stderr: string | Uint8Array;
+    };
+    const text = (value: string | Uint8Array) =>
+      typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+    return {
+      exitCode: result.exitCode,
+      stdout: opts.bytes ? '' : text(stdout),
+      stderr: text(stderr),
+      ...(opts.bytes && typeof stdout !== 'string' ? { stdoutBytes: Buffer.from(stdout) } : {}),
+    };
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);

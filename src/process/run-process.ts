@@ -10,6 +10,8 @@ export interface CommandSpec {
   env: Record<string, string>;
   /** Written to stdin, which is then closed. */
   stdin?: string;
+  /** An open file to read stdin from instead (the caller opened it safely and closes it). */
+  stdinFd?: number;
   /** Run as this uid/gid (the worker is root). */
   uid?: number;
   gid?: number;

@@ -11,16 +11,25 @@ const MIN_SECRET_LENGTH = 4;
  */
 export class Redactor {
   private readonly needles = new Set<string>();
+  /** Each secret value by the name it is known under (for messages that name it). */
+  private readonly names = new Map<string, string>();
   private pattern: RegExp | null = null;
   /** The shortest needle: a shorter string cannot hold one (most keys and ids are). */
   private shortest = Number.POSITIVE_INFINITY;
 
-  add(value: string | undefined): void {
+  /** Registers a secret value; `name` is how messages refer to it (never the value). */
+  add(value: string | undefined, name = 'a secret'): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
-    for (const form of encodingsOf(value)) this.needles.add(form);
+    if (!this.names.has(value)) this.names.set(value, name);
+    for (const form of secretForms(value)) this.needles.add(form);
     const sorted = [...this.needles].sort((a, b) => b.length - a.length);
     this.pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
     this.shortest = sorted.at(-1)?.length ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Every secret registered, with its name: what the push scan looks for. */
+  secrets(): Array<{ name: string; value: string }> {
+    return [...this.names].map(([value, name]) => ({ name, value }));
   }
 
   get size(): number {
@@ -39,7 +48,11 @@ export class Redactor {
   }
 }
 
-function encodingsOf(value: string): string[] {
+/**
+ * The forms a secret value travels in and is recognised by: raw, URL-encoded, base64 (also
+ * inside a longer encoded text), JSON-escaped and as HTTP Basic credentials.
+ */
+export function secretForms(value: string): string[] {
   const forms = [value, encodeURIComponent(value), ...base64Forms(value)];
   // Inside a JSON string (an agent's raw output line) a value with quotes, backslashes or
   // control characters appears escaped; catching that form lets a raw line be redacted

@@ -75,7 +75,10 @@ export async function resolveSecrets(
       continue;
     }
     const values = await provider.resolve([...new Set(group.map((spec) => parseRef(spec).key))]);
-    for (const value of values.values()) redactor.add(value);
+    for (const [key, value] of values) {
+      const names = group.filter((spec) => parseRef(spec).key === key).map((spec) => spec.name);
+      redactor.add(value, [...new Set(names)].join(' / ') || key);
+    }
     for (const spec of group) {
       const { key } = parseRef(spec);
       const value = values.get(key);

@@ -216,7 +216,7 @@ describe("the agent's own commits", () => {
   });
   afterAll(async () => world?.close());
 
-  it('are kept; what it left uncommitted gets one commit with the trailers', async () => {
+  it("are squashed into the worker's one commit: their content and messages kept, the identity and trailers the worker's", async () => {
     const prompt = [
       '[[write src/first.js]]',
       'export const first = 1;',
@@ -245,13 +245,34 @@ describe("the agent's own commits", () => {
       '--git-dir',
       world.bareRepo,
       'log',
-      '--format=%s|%an|%(trailers:key=Viberator-Job,valueonly)',
+      '--format=%s|%an|%cn|%(trailers:key=Viberator-Job,valueonly)',
       'viberator/ENG-42',
     ]);
     const commits = stdout.trim().split('\n').filter(Boolean);
-    expect(commits).toHaveLength(3);
-    expect(commits[0]).toBe('ENG-42: Fix login redirect|Viberator|job_agent_commit');
-    expect(commits[1]).toBe('agent: add first|Viberator|');
+    // The worker's commit on the seed commit: the agent's commit is in it, not beside it.
+    expect(commits).toHaveLength(2);
+    expect(commits[0]).toBe('ENG-42: Fix login redirect|Viberator|Viberator|job_agent_commit');
+    const body = await git('git', [
+      '--git-dir',
+      world.bareRepo,
+      'log',
+      '-1',
+      '--format=%B',
+      'viberator/ENG-42',
+    ]);
+    expect(body.stdout).toContain(
+      "The agent's own commits, squashed into this one:\n\n    agent: add first\n",
+    );
+    const files = await git('git', [
+      '--git-dir',
+      world.bareRepo,
+      'ls-tree',
+      '-r',
+      '--name-only',
+      'viberator/ENG-42',
+    ]);
+    expect(files.stdout).toContain('src/first.js');
+    expect(files.stdout).toContain('src/second.js');
   });
 });
 
