@@ -61,7 +61,8 @@ export async function createWorkspace(
     tmp: join(root, 'tmp'),
     gitDir: join(root, 'git'),
     worker: join(root, 'worker'),
-    remove: () => removeWorkspace(root, identity, agentDirs(workspace)),
+    // The staging area (made after the agent ran) holds files of the agent user's too.
+    remove: () => removeWorkspace(root, identity, [...agentDirs(workspace), join(root, 'stage')]),
   };
   try {
     await mkdir(parent, { recursive: true, mode: 0o711 });

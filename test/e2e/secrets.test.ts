@@ -153,7 +153,7 @@ describe('planted secrets never leak', () => {
       step: 'pushing',
     });
     expect(run.result?.failure?.message).toContain(
-      'the changes contain the value of secret ANTHROPIC_API_KEY (in config/keys.env)',
+      'the change contains the value of secret ANTHROPIC_API_KEY (in "config/keys.env")',
     );
     expect(run.stdout + run.stderr).not.toContain(secrets.anthropicKey);
     const { stdout: objects } = await exec(
