@@ -79,8 +79,8 @@ export async function refuseSecretsInChange(
   if (hits.size === 0) return;
   const where = [...hits].map(([name, places]) => {
     const list = [...places];
-    const shown = list.slice(0, 5).join(', ');
-    return `${name} (in ${shown}${list.length > 5 ? ` and ${list.length - 5} more` : ''})`;
+    const shown = list.slice(0, 10).join(', ');
+    return `${name} (in ${shown}${list.length > 10 ? ` and ${list.length - 10} more` : ''})`;
   });
   throw new WorkerError(
     'push_failed',

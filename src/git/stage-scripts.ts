@@ -13,6 +13,8 @@
  * - FIFOs, sockets and devices, and links to FIFOs and sockets, are listed and removed: git
  *   cannot commit them, and opening one (a FIFO named `.gitignore`) would block.
  * - Every `.git` below the top (directory, file or link) is listed: nested repositories.
+ * (find reports what it cannot read as errors: what the agent user cannot read, git cannot
+ * read either, so those are not the worker's concern here.)
  * - Regular files over the per-file limit are listed with their full size (holes count):
  *   if any is found, git does not look further, since it would read them.
  * - Otherwise the changed files (modified, deleted, untracked and not ignored) are listed,
@@ -22,10 +24,10 @@ export const SURVEY_SCRIPT = `cd "$1" || exit 97
 S="$2"
 find . -path ./.git -prune -o -type d ! -perm -u=rwx -user "$(id -u)" -exec chmod u+rwx {} \\; 2>/dev/null
 find . -path ./.git -prune -o -type f ! -perm -u=r -user "$(id -u)" -exec chmod u+r {} + 2>/dev/null
-find . -path ./.git -prune -o \\( -type p -o -type s -o -type b -o -type c -o -xtype p -o -xtype s \\) -print0 > "$S/special" || exit 96
+find . -path ./.git -prune -o \\( -type p -o -type s -o -type b -o -type c -o -xtype p -o -xtype s \\) -print0 > "$S/special" 2>/dev/null
 xargs -0 -r rm -f -- < "$S/special" 2>/dev/null
-find . -path ./.git -prune -o -name .git -print0 > "$S/nested" || exit 96
-find . -path ./.git -prune -o -type f -size +"$3"c -printf '%s %p\\0' > "$S/big" || exit 96
+find . -path ./.git -prune -o -name .git -print0 > "$S/nested" 2>/dev/null
+find . -path ./.git -prune -o -type f -size +"$3"c -printf '%s %p\\0' > "$S/big" 2>/dev/null
 if [ -s "$S/big" ]; then exit 0; fi
 git ls-files -z --modified --others --exclude-standard > "$S/changed" || exit 98
 xargs -0 -r stat --printf '%s %n\\0' -- < "$S/changed" > "$S/sizes" 2>/dev/null
