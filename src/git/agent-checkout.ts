@@ -1,4 +1,4 @@
-import { copyFile, rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { HOST_NETWORK_VARIABLES, pickHostVariables } from '../config/host-variables.js';
 import { WorkerError } from '../errors.js';
@@ -6,7 +6,11 @@ import type { AgentIdentity } from '../isolation/agent-identity.js';
 import { asAgent } from '../isolation/run-as-agent.js';
 import { CommandStoppedError, runCommand } from '../process/run-command.js';
 import { stoppedGitError } from './git-runner.js';
+import { readAgentFile } from './read-agent-file.js';
 import type { GitSetup } from './repository.js';
+
+/** The largest index the checkout may hand over (millions of files stay far below it). */
+const INDEX_LIMIT = 1024 * 1024 * 1024;
 
 /**
  * Run as the agent user, before the agent starts and with nothing of the agent's in play:
@@ -151,7 +155,9 @@ export async function checkOutForAgent(
     });
   }
   // Written by git with the worker's settings before the agent ran: trusted, and copied so
-  // the agent cannot change the worker's copy later.
-  await copyFile(handoff, join(setup.gitDir, 'index'));
+  // the agent cannot change the worker's copy later. Read as data all the same (no link).
+  const index = await readAgentFile(handoff, INDEX_LIMIT);
+  if (!index) throw new WorkerError('clone_failed', 'checkout as the agent user wrote no index');
+  await writeFile(join(setup.gitDir, 'index'), index);
   await rm(handoff, { force: true });
 }

@@ -19,7 +19,9 @@ export class WorkerGitDir {
   }
 
   async restore(): Promise<void> {
-    await writeFile(join(this.path, 'config'), this.config);
+    // Removed first: a link put in its place must not be written through.
+    await rm(join(this.path, 'config'), { force: true, recursive: true });
+    await writeFile(join(this.path, 'config'), this.config, { flag: 'wx' });
     for (const name of [
       'hooks',
       'commondir',
