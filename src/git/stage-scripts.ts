@@ -6,13 +6,14 @@
  */
 
 /**
- * Survey: what the agent left, before git reads any file's content. $1 the checkout, $2 the
- * staging dir, $3 the per-file limit in bytes.
+ * Survey: what the agent left, before git reads any file's content, in one walk of the tree
+ * (GNU find, its `,` operator). $1 the checkout, $2 the staging dir, $3 the per-file limit.
  * - Directories and files of its own that it made unreadable to itself are given back their
  *   owner bits (modes of directories and the read bit are not recorded by git).
  * - FIFOs, sockets and devices, and links to FIFOs and sockets, are listed and removed: git
  *   cannot commit them, and opening one (a FIFO named `.gitignore`) would block.
- * - Every `.git` below the top (directory, file or link) is listed: nested repositories.
+ * - Every `.git` below the top (directory, file, link or anything else) is listed, and not
+ *   walked into: nested repositories.
  * (find reports what it cannot read as errors: what the agent user cannot read, git cannot
  * read either, so those are not the worker's concern here.)
  * - Regular files over the per-file limit are listed with their full size (holes count):
@@ -20,14 +21,16 @@
  * - Otherwise the changed files (modified, deleted, untracked and not ignored) are listed,
  *   and the size of each.
  */
-export const SURVEY_SCRIPT = `cd "$1" || exit 97
+export const SURVEY_SCRIPT = `chmod u+rwx "$1" 2>/dev/null
+cd "$1" || exit 97
 S="$2"
-find . -path ./.git -prune -o -type d ! -perm -u=rwx -user "$(id -u)" -exec chmod u+rwx {} \\; 2>/dev/null
-find . -path ./.git -prune -o -type f ! -perm -u=r -user "$(id -u)" -exec chmod u+r {} + 2>/dev/null
-find . -path ./.git -prune -o \\( -type p -o -type s -o -type b -o -type c -o -xtype p -o -xtype s \\) -print0 > "$S/special" 2>/dev/null
+me=$(id -u)
+find . -path ./.git -prune -o \\( -name .git -fprint0 "$S/nested" -prune \\) -o \\( \\
+  \\( -type d ! -perm -u=rwx -user "$me" -exec chmod u+rwx {} \\; \\) , \\
+  \\( -type f ! -perm -u=r -user "$me" -exec chmod u+r {} + \\) , \\
+  \\( \\( -type p -o -type s -o -type b -o -type c -o -xtype p -o -xtype s \\) -fprint0 "$S/special" \\) , \\
+  \\( -type f -size +"$3"c -fprintf "$S/big" '%s %p\\0' \\) \\) 2>/dev/null
 xargs -0 -r rm -f -- < "$S/special" 2>/dev/null
-find . -path ./.git -prune -o -name .git -print0 > "$S/nested" 2>/dev/null
-find . -path ./.git -prune -o -type f -size +"$3"c -printf '%s %p\\0' > "$S/big" 2>/dev/null
 if [ -s "$S/big" ]; then exit 0; fi
 git ls-files -z --modified --others --exclude-standard > "$S/changed" || exit 98
 xargs -0 -r stat --printf '%s %n\\0' -- < "$S/changed" > "$S/sizes" 2>/dev/null
