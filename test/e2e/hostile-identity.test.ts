@@ -1,0 +1,133 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  closeHostile,
+  gitOut,
+  gitWithInput,
+  type HostileRun,
+  isRoot,
+  mark,
+  outcome,
+  runHostileJob,
+  type SudoMode,
+  sudoMode,
+  ThrowawayUsers,
+  WORK_BRANCH,
+} from '../support/hostile-job.js';
+
+const WORKER = { name: 'Viberator Hostile Worker', email: 'worker@viberator.example' };
+const IDENTITY_ENV = {
+  VIBERATOR_GIT_AUTHOR_NAME: WORKER.name,
+  VIBERATOR_GIT_AUTHOR_EMAIL: WORKER.email,
+};
+/** A line that reads as a Viberator trailer, wherever it sits in a message. */
+const FOREIGN_TRAILER = /^\s*Viberator-[A-Za-z-]+\s*:.*job_someone_else/m;
+
+/**
+ * Class 6 of issue 15: only the worker speaks for the job. However the agent committed
+ * (a spoofed author and committer, a `Viberator-Job` trailer of another job), every pushed
+ * commit carries the worker's identity, and the only `Viberator-Job` trailer of the head
+ * commit is the real job's. The agent's content is kept.
+ */
+describe.runIf(isRoot)('a hostile agent: commits in another name', () => {
+  const users = new ThrowawayUsers();
+  const modes: SudoMode[] = [];
+  let job: HostileRun | undefined;
+  afterEach(async () => {
+    await closeHostile(job);
+    job = undefined;
+  });
+  afterAll(async () => {
+    await users.removeAll();
+    for (const mode of modes) await rm(join(mode.workRoot, '..'), { recursive: true, force: true });
+  });
+
+  async function expectWorkerSpeaks(run: HostileRun, files: Record<string, string>) {
+    expect(await mark(run, 'finished'), 'the hostile script did not run to its end').toBe('done\n');
+    // The agent's own commits really were spoofed.
+    expect(await mark(run, 'agent-log')).toContain('Trusted Maintainer|Trusted Maintainer|feat');
+    expect(run.run.result?.failure, outcome(run)).toBeUndefined();
+    expect(run.run.code, outcome(run)).toBe(0);
+
+    const range = `${run.baseSha}..refs/heads/${WORK_BRANCH}`;
+    const identities = (
+      await gitOut(run.world, ['log', '--format=%H %an <%ae> / %cn <%ce>', range])
+    )
+      .split('\n')
+      .filter(Boolean);
+    expect(identities.length).toBeGreaterThan(0);
+    const worker = `${WORKER.name} <${WORKER.email}>`;
+    for (const line of identities)
+      expect(line.slice(41), `pushed commit ${line.slice(0, 12)}: author / committer`).toBe(
+        `${worker} / ${worker}`,
+      );
+
+    const messages = (await gitOut(run.world, ['log', '--format=%H%n%B%x00', range]))
+      .split('\0')
+      .map((text) => text.trim())
+      .filter(Boolean);
+    for (const message of messages)
+      expect(message, 'a pushed message carries the other job’s Viberator trailer').not.toMatch(
+        FOREIGN_TRAILER,
+      );
+
+    const head = await gitOut(run.world, ['log', '-1', '--format=%B', `refs/heads/${WORK_BRANCH}`]);
+    const trailers = (await gitWithInput(['interpret-trailers', '--parse'], head))
+      .split('\n')
+      .filter((line) => /^Viberator-Job\s*:/i.test(line));
+    expect(trailers, 'the Viberator-Job trailers of the head commit').toEqual([
+      `Viberator-Job: ${run.jobId}`,
+    ]);
+
+    for (const [path, content] of Object.entries(files))
+      expect(
+        await gitOut(run.world, ['show', `refs/heads/${WORK_BRANCH}:${path}`]),
+        `the agent's ${path}`,
+      ).toBe(content);
+  }
+
+  it('a commit with a spoofed author, committer and Viberator-Job trailer: pushed as the worker’s, with the real jobId only', async () => {
+    job = await runHostileJob({
+      jobId: 'job_h6_spoof',
+      script: 'identity.sh',
+      args: ['one'],
+      env: IDENTITY_ENV,
+    });
+    await expectWorkerSpeaks(job, { 'feature.txt': 'agent feature\n' });
+  }, 150_000);
+
+  it('two spoofed commits with a whole trailer block and a change left uncommitted: every pushed commit is the worker’s', async () => {
+    job = await runHostileJob({
+      jobId: 'job_h6_spoof_more',
+      script: 'identity.sh',
+      args: ['more'],
+      env: IDENTITY_ENV,
+    });
+    await expectWorkerSpeaks(job, {
+      'feature.txt': 'agent feature\n',
+      'more.txt': 'more\n',
+      'uncommitted.txt': 'left for the worker\n',
+    });
+    const messages = await gitOut(job.world, [
+      'log',
+      '--format=%B',
+      `${job.baseSha}..refs/heads/${WORK_BRANCH}`,
+    ]);
+    expect(messages).not.toMatch(/^\s*Viberator-Agent\s*:\s*codex/m);
+    expect(messages).not.toMatch(/^\s*Viberator-Clanker\s*:\s*clk_other/m);
+  }, 150_000);
+
+  it('sudo mode: the spoofed commit is pushed as the worker’s, with the real jobId only', async () => {
+    const mode = await sudoMode(users);
+    modes.push(mode);
+    job = await runHostileJob({
+      jobId: 'job_h6_sudo',
+      script: 'identity.sh',
+      args: ['one'],
+      env: IDENTITY_ENV,
+      sudo: mode,
+    });
+    await expectWorkerSpeaks(job, { 'feature.txt': 'agent feature\n' });
+  }, 150_000);
+});
