@@ -1,8 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   closeHostile,
+  closeSudoMode,
   gitOut,
   gitWithInput,
   type HostileRun,
@@ -12,7 +11,6 @@ import {
   runHostileJob,
   type SudoMode,
   sudoMode,
-  ThrowawayUsers,
   WORK_BRANCH,
 } from '../support/hostile-job.js';
 
@@ -31,7 +29,6 @@ const FOREIGN_TRAILER = /^\s*Viberator-[A-Za-z-]+\s*:.*job_someone_else/m;
  * commit is the real job's. The agent's content is kept.
  */
 describe.runIf(isRoot)('a hostile agent: commits in another name', () => {
-  const users = new ThrowawayUsers();
   const modes: SudoMode[] = [];
   let job: HostileRun | undefined;
   afterEach(async () => {
@@ -39,8 +36,7 @@ describe.runIf(isRoot)('a hostile agent: commits in another name', () => {
     job = undefined;
   });
   afterAll(async () => {
-    await users.removeAll();
-    for (const mode of modes) await rm(join(mode.workRoot, '..'), { recursive: true, force: true });
+    for (const mode of modes) await closeSudoMode(mode);
   });
 
   async function expectWorkerSpeaks(run: HostileRun, files: Record<string, string>) {
@@ -119,7 +115,7 @@ describe.runIf(isRoot)('a hostile agent: commits in another name', () => {
   }, 150_000);
 
   it('sudo mode: the spoofed commit is pushed as the worker’s, with the real jobId only', async () => {
-    const mode = await sudoMode(users);
+    const mode = await sudoMode();
     modes.push(mode);
     job = await runHostileJob({
       jobId: 'job_h6_sudo',

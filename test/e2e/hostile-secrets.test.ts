@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   closeHostile,
+  closeSudoMode,
   type HostileRun,
   isRoot,
   mark,
@@ -14,7 +13,6 @@ import {
   runHostileJob,
   type SudoMode,
   sudoMode,
-  ThrowawayUsers,
 } from '../support/hostile-job.js';
 
 /**
@@ -41,7 +39,6 @@ function forms(value: string): Record<string, string> {
  * its value; nothing reaches the remote.
  */
 describe.runIf(isRoot)('a hostile agent: secrets past the push scan', () => {
-  const users = new ThrowawayUsers();
   const modes: SudoMode[] = [];
   let job: HostileRun | undefined;
   afterEach(async () => {
@@ -49,8 +46,7 @@ describe.runIf(isRoot)('a hostile agent: secrets past the push scan', () => {
     job = undefined;
   });
   afterAll(async () => {
-    await users.removeAll();
-    for (const mode of modes) await rm(join(mode.workRoot, '..'), { recursive: true, force: true });
+    for (const mode of modes) await closeSudoMode(mode);
   });
 
   async function leakJob(jobId: string, variant: string, sudo?: SudoMode) {
@@ -123,7 +119,7 @@ describe.runIf(isRoot)('a hostile agent: secrets past the push scan', () => {
   }, 150_000);
 
   it('sudo mode: a file with a NUL byte is refused the same way', async () => {
-    const mode = await sudoMode(users);
+    const mode = await sudoMode();
     modes.push(mode);
     const { run, value } = await leakJob('job_h4_sudo', 'nul-byte', mode);
     await expectRefused(run, value, 'deploy.dat');

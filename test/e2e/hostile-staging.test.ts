@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   closeHostile,
+  closeSudoMode,
   type HostileRun,
   isRoot,
   mark,
@@ -17,7 +18,6 @@ import {
   runHostileJob,
   type SudoMode,
   sudoMode,
-  ThrowawayUsers,
 } from '../support/hostile-job.js';
 import { tempDir } from '../support/run-cli.js';
 import type { ThrowawayUser } from '../support/throwaway-users.js';
@@ -34,6 +34,8 @@ interface WorkerOnly {
   secretFile: string;
   repoGitDir: string;
   commitId: string;
+  /** A repository whose HEAD names a ref only its packed-refs (the marker line) could hold. */
+  brokenGitDir: string;
 }
 
 async function workerOnly(owner?: ThrowawayUser): Promise<WorkerOnly> {
@@ -67,14 +69,32 @@ async function workerOnly(owner?: ThrowawayUser): Promise<WorkerOnly> {
     marker,
   ]);
   const commitId = (await git(['-C', repo, 'rev-parse', 'HEAD'])).stdout.trim();
+  const broken = join(dir, 'broken');
+  await git(['init', '-q', broken]);
+  await writeFile(join(broken, '.git', 'HEAD'), 'ref: refs/heads/ghost\n');
+  await writeFile(join(broken, '.git', 'packed-refs'), `${marker}\n`);
   if (owner) await exec('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
-  return { dir, marker, secretFile, repoGitDir: join(repo, '.git'), commitId };
+  return {
+    dir,
+    marker,
+    secretFile,
+    repoGitDir: join(repo, '.git'),
+    commitId,
+    brokenGitDir: join(broken, '.git'),
+  };
+}
+
+/** The script's arguments after its variant. */
+function paths(secret: WorkerOnly): string[] {
+  return [secret.secretFile, secret.repoGitDir, secret.brokenGitDir];
 }
 
 /** The marker appears in nothing the job reported or pushed. */
 async function expectNoLeak(job: HostileRun, marker: string): Promise<void> {
-  for (const [surface, text] of Object.entries(await reportedSurfaces(job)))
-    expect(text.includes(marker), `the root-only marker leaked into ${surface}`).toBe(false);
+  for (const [surface, text] of Object.entries(await reportedSurfaces(job))) {
+    const line = text.split('\n').find((candidate) => candidate.includes(marker));
+    expect(line === undefined, `the root-only marker leaked into ${surface}: ${line}`).toBe(true);
+  }
   expect(
     (await remoteObjects(job.world)).includes(marker),
     'the root-only marker is in an object on the remote',
@@ -86,7 +106,7 @@ async function expectNoGitlink(job: HostileRun, commitId: string): Promise<void>
   const tree = await pushedTree(job.world);
   expect(
     tree.filter((line) => line.startsWith('160000 ')),
-    'a gitlink (mode 160000) was pushed',
+    `a gitlink (mode 160000) was pushed (the root-only commit is ${commitId})`,
   ).toEqual([]);
   const objects = await remoteObjects(job.world);
   expect(objects.includes(commitId), 'the root-only commit id (hex) is on the remote').toBe(false);
@@ -139,40 +159,48 @@ describe.runIf(isRoot)('a hostile agent: nested repositories', () => {
     job = await runHostileJob({
       jobId: 'job_h1_packed_refs',
       script: 'nested.sh',
-      args: ['packed-refs', secret.secretFile, secret.repoGitDir],
+      args: ['packed-refs', ...paths(secret)],
     });
     await expectScriptRan(job);
     await expectNoLeak(job, secret.marker);
     await expectCompletedWithout(job, ['nested']);
   }, 150_000);
 
-  it('other files of nested repositories as links (HEAD, config, alternates, refs, a deeper packed-refs, a .git link, a gitfile): nothing followed', async () => {
-    secret = await workerOnly();
-    job = await runHostileJob({
-      jobId: 'job_h1_links',
-      script: 'nested.sh',
-      args: ['links', secret.secretFile, secret.repoGitDir],
-    });
-    await expectScriptRan(job);
-    await expectNoLeak(job, secret.marker);
-    await expectNoGitlink(job, secret.commitId);
-    await expectCompletedWithout(job, [
-      'deep',
-      'head-link',
-      'config-link',
-      'alternates-link',
-      'refs-link',
-      'dotgit-link',
-      'gitfile',
-    ]);
-  }, 150_000);
+  it.each([
+    ['deep-packed-refs', 'a packed-refs link four levels down', 'deep'],
+    ['head-link', 'a nested HEAD linked to the root-only file', 'nested'],
+    ['config-link', 'a nested config linked to the root-only file', 'nested'],
+    ['alternates-link', 'a nested objects/info/alternates linked to the root-only file', 'nested'],
+    ['refs-link', 'a nested refs/heads linked to the root-only directory', 'nested'],
+    ['dotgit-link', 'a nested .git that is a link to a root-only repository', 'nested'],
+    [
+      'gitfile-broken',
+      'a gitfile naming a root-only repository with a broken packed-refs',
+      'nested',
+    ],
+  ])(
+    'variant %s (%s): nothing followed, nothing leaks, the job completes without it',
+    async (variant, _what, dir) => {
+      secret = await workerOnly();
+      job = await runHostileJob({
+        jobId: `job_h1_${variant.replace(/-/g, '_')}`,
+        script: 'nested.sh',
+        args: [variant, ...paths(secret)],
+      });
+      await expectScriptRan(job);
+      await expectNoLeak(job, secret.marker);
+      await expectNoGitlink(job, secret.commitId);
+      await expectCompletedWithout(job, [dir]);
+    },
+    150_000,
+  );
 
   it('a gitfile naming a root-only repository: no gitlink, its commit id nowhere, the nested files left out', async () => {
     secret = await workerOnly();
     job = await runHostileJob({
       jobId: 'job_h2_gitfile',
       script: 'nested.sh',
-      args: ['gitfile', secret.secretFile, secret.repoGitDir],
+      args: ['gitfile', ...paths(secret)],
     });
     await expectScriptRan(job);
     await expectNoGitlink(job, secret.commitId);
@@ -185,14 +213,14 @@ describe.runIf(isRoot)('a hostile agent: nested repositories', () => {
     job = await runHostileJob({
       jobId: 'job_h2_own_repo',
       script: 'nested.sh',
-      args: ['own-repo', secret.secretFile, secret.repoGitDir],
+      args: ['own-repo', ...paths(secret)],
     });
     await expectScriptRan(job);
     expect(
       (await pushedTree(job.world)).filter((line) => line.startsWith('160000 ')),
       'a gitlink (mode 160000) was pushed',
     ).toEqual([]);
-    await expectCompletedWithout(job, ['own']);
+    await expectCompletedWithout(job, ['nested']);
   }, 150_000);
 });
 
@@ -254,7 +282,6 @@ describe.runIf(isRoot)('a hostile agent: FIFOs and sockets', () => {
  * only the worker may read is the worker user's own (0700, its owner).
  */
 describe.runIf(isRoot)('a hostile agent against a non-root worker (sudo mode)', () => {
-  const users = new ThrowawayUsers();
   const modes: SudoMode[] = [];
   let job: HostileRun | undefined;
   let secret: WorkerOnly | undefined;
@@ -265,12 +292,11 @@ describe.runIf(isRoot)('a hostile agent against a non-root worker (sudo mode)', 
     secret = undefined;
   });
   afterAll(async () => {
-    await users.removeAll();
-    for (const mode of modes) await rm(join(mode.workRoot, '..'), { recursive: true, force: true });
+    for (const mode of modes) await closeSudoMode(mode);
   });
 
   async function freshMode(): Promise<SudoMode> {
-    const mode = await sudoMode(users);
+    const mode = await sudoMode();
     modes.push(mode);
     return mode;
   }
@@ -281,7 +307,7 @@ describe.runIf(isRoot)('a hostile agent against a non-root worker (sudo mode)', 
     job = await runHostileJob({
       jobId: 'job_h12_sudo',
       script: 'nested.sh',
-      args: ['sudo', secret.secretFile, secret.repoGitDir],
+      args: ['sudo', ...paths(secret)],
       sudo,
     });
     await expectScriptRan(job);

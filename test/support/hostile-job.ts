@@ -44,10 +44,17 @@ export interface SudoMode {
   agent: ThrowawayUser;
   workRoot: string;
   home: string;
+  users: ThrowawayUsers;
+  /** The directory holding the work root and HOME. */
+  base: string;
 }
 
-/** Creates a worker user and an agent user, the sudo rule, and the worker's work root and HOME. */
-export async function sudoMode(users: ThrowawayUsers): Promise<SudoMode> {
+/**
+ * Creates a worker user and an agent user of their own, the sudo rule, and the worker's work
+ * root and HOME; {@link closeSudoMode} removes them.
+ */
+export async function sudoMode(): Promise<SudoMode> {
+  const users = new ThrowawayUsers();
   const agent = await users.create('agent');
   const worker = await users.create('worker', [agent]);
   await users.allowSudo(worker, agent);
@@ -59,10 +66,14 @@ export async function sudoMode(users: ThrowawayUsers): Promise<SudoMode> {
   for (const dir of [base, workRoot, home]) await chown(dir, worker.uid, worker.gid);
   // The agent user must be able to pass through every directory above its workspace.
   await chmod(base, 0o711);
-  return { worker, agent, workRoot, home };
+  return { worker, agent, workRoot, home, users, base };
 }
 
-export { ThrowawayUsers };
+export async function closeSudoMode(mode: SudoMode | undefined): Promise<void> {
+  if (!mode) return;
+  await mode.users.removeAll();
+  await rm(mode.base, { recursive: true, force: true });
+}
 
 export interface HostileRun {
   run: CliRun;
