@@ -42,7 +42,10 @@ describe.runIf(isRoot)('a hostile agent: commits in another name', () => {
   async function expectWorkerSpeaks(run: HostileRun, files: Record<string, string>) {
     expect(await mark(run, 'finished'), 'the hostile script did not run to its end').toBe('done\n');
     // The agent's own commits really were spoofed.
-    expect(await mark(run, 'agent-log')).toContain('Trusted Maintainer|Trusted Maintainer|feat');
+    expect(
+      await mark(run, 'agent-log'),
+      `the agent's spoofed commit (its errors: ${await mark(run, 'errors')})`,
+    ).toContain('Trusted Maintainer|Trusted Maintainer|feat');
     expect(run.run.result?.failure, outcome(run)).toBeUndefined();
     expect(run.run.code, outcome(run)).toBe(0);
 

@@ -37,6 +37,9 @@ describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
   /** The job failed on a limit: push_failed, not retryable, naming it; nothing pushed. */
   async function expectRefused(run: HostileRun, limit: string, path?: string): Promise<void> {
     expect(await mark(run, 'finished'), 'the hostile script did not run to its end').toBe('done\n');
+    expect(await remoteBranchSha(run.world), `a work branch was pushed (${outcome(run)})`).toBe(
+      undefined,
+    );
     expect(run.run.code, outcome(run)).toBe(1);
     expect(run.run.result?.failure, outcome(run)).toMatchObject({
       code: 'push_failed',
@@ -45,7 +48,7 @@ describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
     const message = String(run.run.result?.failure?.message);
     expect(message, 'the message names the limit').toContain(limit);
     if (path) expect(message, 'the message names the file').toContain(path);
-    expect(await remoteBranchSha(run.world), 'a work branch was pushed').toBeUndefined();
+    expect(run.run.result?.failure?.code).not.toBe('internal_error');
     expect(run.world.github.pulls).toEqual([]);
   }
 
@@ -61,7 +64,10 @@ describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
     // The pack the agent left is 3 GB long and takes no blocks.
     expect(await mark(job, 'pack-listing')).toMatch(/^\s*0 .* 3221225472 .*\.pack$/m);
     const kib = await diskKiB(join(job.workRoot, job.jobId));
-    expect(kib, `the kept workspace takes ${Math.round(kib / 1024)} MiB`).toBeLessThan(100 * 1024);
+    expect(
+      kib,
+      `the kept workspace takes ${Math.round(kib / 1024)} MiB (${outcome(job)})`,
+    ).toBeLessThan(100 * 1024);
     expect(job.durationMs, `the job took ${job.durationMs} ms`).toBeLessThan(60_000);
     expect(job.run.result?.failure?.code, outcome(job)).not.toBe('internal_error');
     expect(job.run.result?.failure, outcome(job)).toBeUndefined();

@@ -68,14 +68,14 @@ describe.runIf(isRoot)('a hostile agent: secrets past the push scan', () => {
       'yes\n',
     );
     // Nothing reached the remote: no work branch, the value in no object in any form.
-    expect(await remoteBranchSha(run.world), `the work branch was pushed (${outcome(run)})`).toBe(
-      undefined,
-    );
     const objects = await remoteObjects(run.world);
     for (const [form, text] of Object.entries(forms(value)))
       expect(objects.includes(text), `the secret (${form}) is in an object on the remote`).toBe(
         false,
       );
+    expect(await remoteBranchSha(run.world), `the work branch was pushed (${outcome(run)})`).toBe(
+      undefined,
+    );
     expect(run.run.result?.failure, outcome(run)).toMatchObject({
       code: 'push_failed',
       retryable: false,
