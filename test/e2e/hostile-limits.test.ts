@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,9 +30,12 @@ async function diskKiB(path: string): Promise<number> {
  */
 describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
   let job: HostileRun | undefined;
+  let earlier: HostileRun | undefined;
   afterEach(async () => {
     await closeHostile(job);
+    await closeHostile(earlier);
     job = undefined;
+    earlier = undefined;
   });
 
   /** The job failed on a limit: push_failed, not retryable, naming it; nothing pushed. */
@@ -118,4 +122,31 @@ describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
     });
     await expectRefused(job, 'VIBERATOR_MAX_CHANGE_SIZE');
   }, 150_000);
+
+  it('a directory chain 3,000 levels deep and a mode-000 directory in its HOME: the workspace is removed, and a retry of the same jobId completes', async () => {
+    earlier = await runHostileJob({
+      jobId: 'job_h3_deep_home',
+      script: 'limits.sh',
+      args: ['deep-home'],
+    });
+    expect(await mark(earlier, 'deep'), 'the agent did not build its chain').toBe('deep\n');
+    expect(earlier.run.result?.failure, outcome(earlier)).toBeUndefined();
+    const workspace = join(earlier.workRoot, earlier.jobId);
+    expect(
+      await access(workspace).then(
+        () => 'still there',
+        () => 'removed',
+      ),
+      'the workspace after the job',
+    ).toBe('removed');
+
+    job = await runHostileJob({
+      jobId: 'job_h3_deep_home',
+      script: 'limits.sh',
+      args: ['plain'],
+      workRoot: earlier.workRoot,
+    });
+    expect(job.run.result?.failure, `the retry ${outcome(job)}`).toBeUndefined();
+    expect(job.run.code, outcome(job)).toBe(0);
+  }, 200_000);
 });

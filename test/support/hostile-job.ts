@@ -103,6 +103,8 @@ export interface HostileJobOptions {
   timeoutMs?: number;
   /** Run the worker as a non-root user with a sudo rule to its agent user. */
   sudo?: SudoMode;
+  /** The work root (default: a new one; a retry passes the earlier attempt's). */
+  workRoot?: string;
 }
 
 /**
@@ -114,7 +116,8 @@ export async function runHostileJob(opts: HostileJobOptions): Promise<HostileRun
   const world = await startLocalWorld({ credentials });
   const marks = await tempDir('viberator-hostile-marks-');
   await chmod(marks, 0o777);
-  const workRoot = opts.sudo?.workRoot ?? (await tempDir('viberator-hostile-work-'));
+  const workRoot =
+    opts.workRoot ?? opts.sudo?.workRoot ?? (await tempDir('viberator-hostile-work-'));
   const base = {
     VIBERATOR_WORK_ROOT: workRoot,
     GITHUB_API_URL: world.github.apiUrl,
@@ -178,7 +181,8 @@ export async function closeHostile(job: HostileRun | undefined): Promise<void> {
     await exec('pkill', ['-KILL', '-U', String(job.agentUid)]).catch(() => {});
   await job.world.close();
   await rm(job.marks, { recursive: true, force: true });
-  await rm(job.workRoot, { recursive: true, force: true }).catch(() => {});
+  // GNU rm removes any depth (the agent's chains may be deeper than PATH_MAX).
+  await exec('rm', ['-rf', job.workRoot]).catch(() => {});
 }
 
 /** What the script recorded in the marks directory (`finished` once it ran to its end). */
