@@ -132,13 +132,15 @@ describe.runIf(isRoot)('a hostile agent: sizes and disk', () => {
     expect(await mark(earlier, 'deep'), 'the agent did not build its chain').toBe('deep\n');
     expect(earlier.run.result?.failure, outcome(earlier)).toBeUndefined();
     const workspace = join(earlier.workRoot, earlier.jobId);
-    expect(
-      await access(workspace).then(
-        () => 'still there',
-        () => 'removed',
-      ),
-      'the workspace after the job',
-    ).toBe('removed');
+    expect
+      .soft(
+        await access(workspace).then(
+          () => 'still there',
+          () => 'removed',
+        ),
+        'the workspace after the job',
+      )
+      .toBe('removed');
 
     job = await runHostileJob({
       jobId: 'job_h3_deep_home',
