@@ -300,7 +300,6 @@ async function runSteps(options: JobOptions): Promise<Result> {
           commitIdentity: { jobId: payload.jobId, agent: clanker.agent, clankerId: clanker.id },
           exclude: placed.paths,
           limits: options.env.changeLimits,
-          redact: (text) => options.redactor.text(text),
         });
         for (const path of taken.special)
           logger.warn(`not committed: ${quotePath(path)} is a FIFO, socket or device`);

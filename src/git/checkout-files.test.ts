@@ -97,7 +97,6 @@ describe('instruction files placed in the checkout', () => {
       commitIdentity: { jobId: 'job_files', agent: 'codex', clankerId: 'clk' },
       exclude: placed.paths,
       limits: DEFAULT_CHANGE_LIMITS,
-      redact: (text) => text,
     });
     const show = async (path: string) =>
       run('git', ['--git-dir', ws.gitDir, 'show', `${outcome.headSha}:${path}`]).then(

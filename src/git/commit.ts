@@ -25,7 +25,7 @@ const WORKER_TRAILER = /^\s*viberator-[a-z0-9-]*\s*:/i;
 /**
  * The worker's commit message: the subject, the agent's own commit messages (when it made
  * commits: they are squashed into this one) as an indented block, then the worker's
- * trailers. The agent's text is made inert: redacted, control characters removed, any line
+ * trailers. The agent's text is made inert: control characters removed, any line
  * that looks like a `Viberator-*` trailer dropped, every line indented (git reads no trailer
  * from an indented line, and only the last paragraph — the worker's — holds trailers), and
  * cut to length. `agentMessages` come newest first, as `git log` gives them.
@@ -34,12 +34,11 @@ export function commitMessage(
   subject: string,
   agentMessages: string[],
   identity: CommitIdentity,
-  redact: (text: string) => string,
 ): string {
   const kept = agentMessages
     .slice(0, LISTED_COMMITS)
     .reverse()
-    .map((message) => inert(redact(message)))
+    .map(inert)
     .filter((message) => message.length > 0);
   let body = '';
   for (const message of kept) {

@@ -112,7 +112,6 @@ describe.runIf(isRoot)('taking over what the agent left (root worker, agent uid)
       commitIdentity: { jobId: 'job_take', agent: 'claude-code', clankerId: 'clk' },
       exclude: [],
       limits: { ...DEFAULT_CHANGE_LIMITS, stageMs: 20_000, ...limits },
-      redact: (text) => text,
     });
     const tree = (await run('git', ['--git-dir', ws.gitDir, 'ls-tree', '-r', taken.headSha]))
       .stdout;

@@ -39,7 +39,6 @@ export async function takeAgentChange(opts: {
   /** The worker's own files in the checkout: never committed. */
   exclude: string[];
   limits: ChangeLimits;
-  redact: (text: string) => string;
 }): Promise<TakenChange> {
   const staged = await stageAgentChange({
     setup: opts.setup,
@@ -60,12 +59,7 @@ export async function takeAgentChange(opts: {
     nested: staged.nested,
   };
   if (entries.length === 0) return taken;
-  const message = commitMessage(
-    opts.subject,
-    staged.agentMessages,
-    opts.commitIdentity,
-    opts.redact,
-  );
+  const message = commitMessage(opts.subject, staged.agentMessages, opts.commitIdentity);
   const headSha = await commitTree(opts.setup, opts.baseSha, staged.tree, message);
   return { ...taken, headSha, message };
 }
