@@ -87,7 +87,8 @@ describe.runIf(isRoot)('a hostile agent against its model gateway', () => {
     const lines = (await readText(join(marks, 'gateway-paths'))).trim().split('\n');
     expect(lines.length, summary()).toBe(21);
     // Every one answered by the gateway: a 4xx in Anthropic's error JSON.
-    for (const line of lines) expect(line, line).toMatch(/^\S+ 4\d\d not_found_error$/);
+    const notAnswered = lines.filter((line) => !/^\S+ 4\d\d not_found_error$/.test(line));
+    expect(notAnswered, `${lines.join('\n')}\n${summary()}`).toEqual([]);
     // None reached the model server: no path of the attacks, no request carrying their body.
     const reached = requests.filter(
       (r) => JSON.stringify(r.body).includes('PATH-ATTACK') || r.path !== '/v1/messages',
