@@ -149,9 +149,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // With an answer, its own end or close settles the call, once metered.
       if (!answered) settled();
     });
-    // A client gone before its answer ends the upstream request (and frees its place).
+    // A client gone before its answer ends the upstream request (and frees its place); the
+    // upstream is not at fault for that.
+    let clientGone = false;
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstream.destroy();
     });
 
     upstream.on('response', (answer) => {
@@ -179,6 +183,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // The upstream can fail before it answers, while the request is sent or after: the
     // client then gets a 502 in JSON, or, once the answer has begun, a cut connection.
     const fail = (error: Error) => {
+      if (clientGone) return;
       if (!res.headersSent) opts.onUpstream?.({ error });
       if (res.headersSent) {
         res.destroy();
