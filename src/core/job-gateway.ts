@@ -16,13 +16,17 @@ import type { Clanker } from '../payload/schema.js';
 export interface JobGateway {
   /** What the adapter gives its CLI: the gateway's URL and key. */
   access: ModelAccess;
-  /** What was used against which cap, once the budget is used up. */
+  /**
+   * What was used against which cap, once the budget is used up, with the usage metered so
+   * far: after `close()`, the job's final usage (the Result's).
+   */
   budgetExceeded(): string | undefined;
   /**
    * What the upstream did that explains a failed agent, in words that say what to check:
    * it refused the key (401/403), or it could not be reached.
    */
   upstreamTrouble(): string | undefined;
+  /** Closes the gateway once every in-flight answer has been metered (as far as it came). */
   close(): Promise<void>;
 }
 
@@ -79,10 +83,10 @@ export async function startJobGateway(opts: {
   let unmeteredTold = false;
   const where = clanker.baseUrl ? `clanker.baseUrl (${clanker.baseUrl})` : endpoint.baseUrl;
   const gateway = await startGateway({
-    // The origin only: the CLI is given the upstream's path on the gateway, so whatever it
-    // does with its base URL, each request's path is the upstream's own.
+    // The CLI is given the gateway with the upstream's path (gateway.baseUrl), so each
+    // request's path is the upstream's own; the gateway matches the calls after that path.
     upstream: {
-      baseUrl: upstream.origin,
+      baseUrl: upstream.href,
       provider: endpoint.provider,
       key: opts.modelKey.value,
       keyPlacement: endpoint.keyPlacement,
@@ -102,6 +106,8 @@ export async function startJobGateway(opts: {
       });
       if (budget.add(usage, cost)) opts.onBudgetReached();
     },
+    // Under a budget, as many model calls at once as the cap can take (BudgetMeter.mayForward).
+    ...(opts.budget ? { mayForward: (inFlight: number) => budget.mayForward(inFlight) } : {}),
     refuse: () => {
       const used = budget.exceeded();
       return (
@@ -129,14 +135,14 @@ export async function startJobGateway(opts: {
         opts.log(`the model gateway refused ${method} ${path}: not a model call`);
     },
   });
-  const path = upstream.pathname.replace(/\/+$/, '');
   return {
     access: {
       keyName: opts.modelKey.name,
       key: gateway.key,
-      baseUrl: gateway.url + path,
+      baseUrl: gateway.baseUrl,
       model: clanker.model,
     },
+    // Asked once the gateway has closed (every answer metered), it states the final usage.
     budgetExceeded: () => budget.exceeded(),
     upstreamTrouble: () => trouble,
     close: () => gateway.close(),

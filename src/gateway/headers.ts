@@ -27,3 +27,14 @@ export function endToEnd(headers: IncomingHttpHeaders, drop: string[] = []): Out
   }
   return out;
 }
+
+/**
+ * True for a request that asks to switch protocols: an `Upgrade` header, or `upgrade` among the
+ * `Connection` options. The gateway forwards model calls only, never a tunnel.
+ */
+export function isUpgrade(headers: IncomingHttpHeaders): boolean {
+  if (headers.upgrade !== undefined) return true;
+  return String(headers.connection ?? '')
+    .split(',')
+    .some((option) => option.trim().toLowerCase() === 'upgrade');
+}

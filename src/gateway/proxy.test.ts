@@ -60,7 +60,7 @@ describe('gateway through a proxy', () => {
     await new Promise<void>((r) => proxy?.listen(0, '127.0.0.1', () => r()));
     const port = (proxy.address() as AddressInfo).port;
     gateway = await startGateway({
-      upstream: { baseUrl: model.url, provider: 'openai', key: 'real' },
+      upstream: { baseUrl: `${model.url}/v1`, provider: 'openai', key: 'real' },
       proxy: `http://me:s%40cret@127.0.0.1:${port}`,
     });
     const res = await fetch(`${gateway.url}/v1/models`, {

@@ -33,7 +33,12 @@ async function setUp(provider: Provider, script: ModelScript = textScript) {
   server = await startModelServer({ apiKey: REAL_KEY, script });
   const seen: Usage[] = [];
   gateway = await startGateway({
-    upstream: { baseUrl: server.url, provider, key: REAL_KEY },
+    // OpenAI's base URL carries its version (`…/v1`), the others' do not.
+    upstream: {
+      baseUrl: provider === 'openai' ? `${server.url}/v1` : server.url,
+      provider,
+      key: REAL_KEY,
+    },
     onUsage: (u) => seen.push(u),
   });
   return { server, gateway, seen };
@@ -197,7 +202,7 @@ describe('model gateway', () => {
     try {
       gateway = await startGateway({
         upstream: {
-          baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+          baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`,
           provider: 'openai',
           key: REAL_KEY,
         },
@@ -229,7 +234,7 @@ describe('model gateway', () => {
     await new Promise<void>((r) => dropping.listen(0, '127.0.0.1', () => r()));
     const port = (dropping.address() as AddressInfo).port;
     try {
-      for (const baseUrl of [`http://127.0.0.1:${port}`, 'http://127.0.0.1:1']) {
+      for (const baseUrl of [`http://127.0.0.1:${port}/v1`, 'http://127.0.0.1:1/v1']) {
         const g = await startGateway({ upstream: { baseUrl, provider: 'openai', key: REAL_KEY } });
         const res = await post(`${g.url}/v1/responses`, { authorization: `Bearer ${g.key}` }, '{}');
         expect(res.status).toBe(502);
@@ -279,7 +284,7 @@ describe('model gateway', () => {
     const seen: Usage[] = [];
     const local = await startGateway({
       upstream: {
-        baseUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`,
+        baseUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/v1`,
         provider: 'openai',
         key: REAL_KEY,
       },
@@ -321,8 +326,9 @@ describe('model gateway', () => {
     });
     const raw = JSON.stringify(WIRES[1]?.body(true));
     for (let i = 0; i < 3; i++) {
+      // The CLI is given the gateway with the upstream's base path.
       const res = await post(
-        `${gateway.url}/chat/completions`,
+        `${gateway.baseUrl}/chat/completions`,
         WIRES[1]?.auth(gateway.key) ?? {},
         raw,
       );
@@ -342,7 +348,7 @@ describe('model gateway', () => {
     const refused: string[] = [];
     await gateway.close();
     const strict = await startGateway({
-      upstream: { baseUrl: server.url, provider: 'openai', key: REAL_KEY },
+      upstream: { baseUrl: `${server.url}/v1`, provider: 'openai', key: REAL_KEY },
       onRefused: (why, method, path) => refused.push(`${why} ${method} ${path}`),
     });
     try {
