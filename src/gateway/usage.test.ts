@@ -145,6 +145,8 @@ describe('usage tap', () => {
     expect(modelApiOf('GET', '/v1/models')).toBeUndefined();
     expect(modelApiOf('POST', '/openai/v1/chat/completions')).toBe('openai-chat');
     expect(modelApiOf('POST', '/v1/responses')).toBe('openai-responses');
+    // Codex's compaction is metered (and held under a budget) like any model call.
+    expect(modelApiOf('POST', '/v1/responses/compact')).toBe('openai-responses');
     expect(modelApiOf('POST', '/v1beta/models/g:streamGenerateContent')).toBe('gemini');
     expect(modelApiOf('POST', '/v1beta/models/g:generateContent')).toBe('gemini');
     expect(modelApiOf('POST', '/v1beta/models/g:countTokens')).toBeUndefined();

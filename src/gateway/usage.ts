@@ -17,7 +17,8 @@ export function modelApiOf(method: string, path: string): ModelApi | undefined {
   const p = path.replace(/\/+$/, '');
   if (p.endsWith('/messages')) return 'anthropic';
   if (p.endsWith('/chat/completions')) return 'openai-chat';
-  if (p.endsWith('/responses')) return 'openai-responses';
+  // A compaction answers a response object with the same `usage` (input/output tokens).
+  if (p.endsWith('/responses') || p.endsWith('/responses/compact')) return 'openai-responses';
   if (/:(stream)?generateContent$/i.test(p)) return 'gemini';
   return undefined;
 }
