@@ -20,6 +20,7 @@ const BYSTANDER_UID = 61997;
 /** How the worker runs: as root (agent uid given directly), or as a user with a sudo rule. */
 interface WorkerSetup {
   agentUid: number;
+  agentGid: number;
   workRoot: string;
   /** What the test removes afterwards (the work root, or the directory holding it). */
   scratch: string;
@@ -160,7 +161,7 @@ describe.runIf(isRoot).each(['root', 'sudo'] as const)(
       expect(run.code).toBe(0);
 
       // Nothing of the agent's is left in the shared places, nor any IPC object of its user.
-      expect(await pathsOwnedBy(setup.agentUid, [setup.workRoot])).toEqual([]);
+      expect(await pathsOwnedBy(setup.agentUid, setup.agentGid, [setup.workRoot])).toEqual([]);
       expect(await sysvIpcOf(setup.agentUid)).toEqual([]);
       // What other users had there is untouched.
       for (const path of bystanders) expect(await readFile(path, 'utf8')).toBe("not the agent's\n");
@@ -175,6 +176,7 @@ async function rootSetup(): Promise<WorkerSetup> {
   const workRoot = await tempDir('viberator-leftover-work-');
   return {
     agentUid,
+    agentGid: agentUid,
     workRoot,
     scratch: workRoot,
     env: { VIBERATOR_AGENT_USER: `${agentUid}:${agentUid}` },
@@ -195,6 +197,7 @@ async function sudoSetup(users: ThrowawayUsers): Promise<WorkerSetup> {
   await exec('chmod', ['0711', base]);
   return {
     agentUid: agent.uid,
+    agentGid: agent.gid,
     workRoot,
     scratch: base,
     env: { VIBERATOR_AGENT_USER: agent.name, HOME: home },

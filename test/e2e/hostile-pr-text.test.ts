@@ -80,7 +80,7 @@ describe.runIf(isRoot)('a hostile agent writes the pull request text', () => {
       expect(live, forged).not.toContain(forged);
     expect(live.split('\n').filter((line) => /^\s*[-*+] /.test(line))).toEqual([]);
     // No text search finds another job's marker either.
-    expect(body.match(/viberator-job:/g)).toHaveLength(1);
+    expect(body.match(/<!--\s*viberator-job:/g)).toEqual(['<!-- viberator-job:']);
 
     // Every file the branch changed is listed, each on a line of its own in a code block.
     const listed = markdownBlocks(body)

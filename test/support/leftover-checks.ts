@@ -8,16 +8,35 @@ const exec = promisify(execFile);
 export const SHARED_PLACES = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
 
 /**
- * Every path of `uid` in the shared places, the directories in `skip` (a work root with a
- * kept workspace) left out. GNU find, so a 3,000-level chain is no problem.
+ * Every path of `uid` in the shared places that the user itself can reach — what the next
+ * job's agent (the same user) would find — the directories in `skip` (a work root with a kept
+ * workspace) left out. GNU find run as that user, so a 3,000-level chain is no problem.
  */
-export async function pathsOwnedBy(uid: number, skip: string[] = []): Promise<string[]> {
+export async function pathsOwnedBy(
+  uid: number,
+  gid: number,
+  skip: string[] = [],
+): Promise<string[]> {
   const prune = skip.flatMap((dir) => ['-path', dir, '-prune', '-o']);
   const found: string[] = [];
   for (const place of SHARED_PLACES) {
-    const out = await exec('find', [place, '-xdev', ...prune, '-user', String(uid), '-print'], {
-      maxBuffer: 64 * 1024 * 1024,
-    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const out = await exec(
+      'setpriv',
+      [
+        `--reuid=${uid}`,
+        `--regid=${gid}`,
+        '--clear-groups',
+        '--',
+        'find',
+        place,
+        '-xdev',
+        ...prune,
+        '-user',
+        String(uid),
+        '-print',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     found.push(...out.stdout.split('\n').filter(Boolean));
   }
   return found;
