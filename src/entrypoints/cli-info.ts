@@ -32,7 +32,7 @@ async function isolationLines(env: NodeJS.ProcessEnv): Promise<string> {
   try {
     const host = currentHost(env.VIBERATOR_AGENT_USER || undefined, env.PATH ?? '');
     const identity = await resolveAgentIdentity(host);
-    return `isolation: ${describeIdentity(identity)}\ncleanup: ${describeTempCleanup(identity)}`;
+    return `isolation: ${describeIdentity(identity)}\ntemp cleanup: ${describeTempCleanup(identity)}`;
   } catch (error) {
     return `isolation: not usable: ${(error as Error).message}`;
   }

@@ -55,7 +55,7 @@ export function describeTempCleanup(identity: AgentIdentity): string {
     ? ''
     : '; POSIX message queues are not listed (/dev/mqueue not mounted) and not removed';
   if (identity.mode === 'same-user') {
-    return `agent temp files: same-user mode — after every agent run, new top-level entries of the worker's user in ${where} and new SysV IPC objects are removed; what the agent changed inside entries that were there before is not${mqueue}`;
+    return `same-user mode — after every agent run, new top-level entries of the worker's user in ${where} and new SysV IPC objects are removed; what the agent changed inside entries that were there before is not${mqueue}`;
   }
-  return `agent temp files: after every agent run, everything the agent user owns in ${where} and its SysV IPC objects are removed, as the agent user${mqueue}`;
+  return `after every agent run, everything the agent user owns in ${where} and its SysV IPC objects are removed, as that user${mqueue}`;
 }

@@ -130,6 +130,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       env: cliEnv({ HOME: home, VIBERATOR_AGENT_USER: '' }),
     });
     expect(doctor.stdout).toMatch(/^isolation: .*same-user mode/m);
+    expect(doctor.stdout).toMatch(/^temp cleanup: same-user mode — .*new top-level entries/m);
   });
 
   it('VIBERATOR_AGENT_USER that sudo does not allow: a clear, non-retryable error before the clone', async () => {
