@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { runCommand } from '../process/run-command.js';
 import type { AgentIdentity } from './agent-identity.js';
 import { agentShell, workerShell } from './agent-shell.js';
@@ -22,7 +22,7 @@ shift 2
 for place in "$@"; do
   find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -type d -prune -exec chmod -R u+rwX -- {} + \\) 2>/dev/null
   find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -exec rm -rf --one-file-system -- {} + \\) 2>/dev/null
-  find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -print \\) 2>/dev/null
+  find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -print0 \\) 2>/dev/null
 done
 exit 0`;
 
@@ -72,7 +72,7 @@ export class AgentTempCleanup {
       timeoutMs: TEMP_CLEANUP_TIMEOUT_MS,
       ...options,
       // find's -samefile needs something that exists; / is never under a place.
-      workRoot: exists(options.workRoot) ? resolve(options.workRoot) : '/',
+      workRoot: exists(options.workRoot) ? realpathSync(options.workRoot) : '/',
     };
     if (full.identity.mode === 'same-user') {
       const before = {
@@ -102,9 +102,14 @@ export class AgentTempCleanup {
         timeoutMs,
         problems,
       );
-      const left = out.split('\n').filter(Boolean);
+      const left = out.split('\0').filter(Boolean);
       if (left.length > 0)
-        problems.push(`${left.length} left, e.g. ${left.slice(0, 3).join(', ')}`);
+        problems.push(
+          `${left.length} left, e.g. ${left
+            .slice(0, 3)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`,
+        );
     }
     const ipc = ipcObjectsOf(identity.uid);
     if (ipc.length > 0) {
@@ -126,7 +131,12 @@ export class AgentTempCleanup {
       await run(workerShell(NEW_ENTRIES_SCRIPT, fresh), timeoutMs, problems);
       const left = fresh.filter((path) => exists(path));
       if (left.length > 0)
-        problems.push(`${left.length} left, e.g. ${left.slice(0, 3).join(', ')}`);
+        problems.push(
+          `${left.length} left, e.g. ${left
+            .slice(0, 3)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`,
+        );
     }
     const ipc = ipcObjectsOf(uid).filter((object) => !before.ipc.has(ipcKey(object)));
     if (ipc.length > 0)
@@ -190,7 +200,8 @@ async function run(
   try {
     const out = await runCommand(spec, { timeoutMs, name: 'the temp files cleanup' });
     if (out.exitCode !== 0) {
-      problems.push(`exit code ${out.exitCode}: ${out.stderr.trim().split('\n')[0] ?? ''}`);
+      const first = out.stderr.trim().split('\n')[0] ?? '';
+      problems.push(`exit code ${out.exitCode}: ${JSON.stringify(first.slice(0, 300))}`);
     }
     return out.stdout;
   } catch (error) {

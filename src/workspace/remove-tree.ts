@@ -104,8 +104,10 @@ async function attempt(spec: Parameters<typeof runCommand>[0], name: string): Pr
   try {
     const out = await runCommand(spec, { timeoutMs: REMOVAL_PASS_TIMEOUT_MS, name });
     if (out.exitCode === 0) return '';
+    // Its first complaint, quoted: it may name a file of the agent's (never its content),
+    // and a name with a line break must not start a line of the log.
     const first = out.stderr.trim().split('\n')[0] ?? '';
-    return `${name} exited ${out.exitCode}${first ? `: ${first.slice(0, 300)}` : ''}`;
+    return `${name} exited ${out.exitCode}${first ? `: ${JSON.stringify(first.slice(0, 300))}` : ''}`;
   } catch (error) {
     return (error as Error).message;
   }
