@@ -1,9 +1,11 @@
+import { dirname } from 'node:path';
 import type { AgentAdapter, AgentContext } from '../agents/adapter.js';
 import { redactingParser } from '../agents/redacting-parser.js';
 import type { AgentOutcome } from '../agents/types.js';
 import { WorkerError } from '../errors.js';
-import type { AgentEvent } from '../events.js';
+import type { AgentEvent, LogEvent } from '../events.js';
 import type { AgentIdentity } from '../isolation/agent-identity.js';
+import { AgentTempCleanup } from '../isolation/agent-temp.js';
 import { AGENT_MARKER_VARIABLE, asAgent, newAgentMarker } from '../isolation/run-as-agent.js';
 import { type AgentRunHandle, killAgentProcesses, signalAgent } from '../isolation/stop-agent.js';
 import { runProcess } from '../process/run-process.js';
@@ -20,6 +22,25 @@ async function stopEverything(handle: AgentRunHandle): Promise<void> {
       `processes the agent started could not be stopped (pids ${survivors.join(', ')}); nothing was committed or pushed`,
       { retryable: true, step: 'running_agent' },
     );
+  }
+}
+
+/**
+ * Removes what the agent left in the host's shared writable places (runtime.md, "Nothing of a
+ * job waits for the next"). Called only once every agent process is gone: a live one could
+ * write again. A leftover is logged, not a failure: the job's own work is not at fault.
+ */
+async function cleanTempFiles(
+  temp: AgentTempCleanup,
+  emit: (event: LogEvent) => void,
+): Promise<void> {
+  const problems = await temp.clean();
+  if (problems.length > 0) {
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `the agent's files in the shared temp places were not all removed: ${problems.join('; ')}`,
+    });
   }
 }
 
@@ -45,16 +66,22 @@ export interface AgentRunLimits {
  * maps how it ended to the worker's codes: a limit hit is `agent_timeout`, SIGTERM to the
  * worker is `cancelled`, a CLI that cannot start is `agent_unavailable`, and a failure the
  * CLI reports (exit code or its own result line) is `agent_failed`. When it returns or
- * throws, every process the agent started is gone — also one that left its process group.
+ * throws, every process the agent started is gone — also one that left its process group —
+ * and so is what the agent left in the host's shared temp places (see agent-temp.ts).
  */
 export async function runAgent(
   adapter: AgentAdapter,
   ctx: AgentContext,
-  isolation: { identity: AgentIdentity; path: string },
+  isolation: {
+    identity: AgentIdentity;
+    path: string;
+    /** The work root (default: the one holding the checkout), never touched by the cleanup. */
+    workRoot?: string;
+  },
   limits: AgentRunLimits,
   redact: (text: string) => string,
   onRawLine: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined,
-  emit: (event: AgentEvent) => void,
+  emit: (event: AgentEvent | LogEvent) => void,
 ): Promise<AgentRun> {
   const parser = redactingParser(adapter.createParser(), redact);
   const command = adapter.command(ctx);
@@ -68,6 +95,16 @@ export async function runAgent(
     { ...command, env: { ...command.env, [AGENT_MARKER_VARIABLE]: handle.marker } },
     ctx.tmpDir,
   );
+  // <workRoot>/<jobId>/repo: the workspace layout of workspace.ts.
+  const workRoot = isolation.workRoot ?? dirname(dirname(ctx.checkoutDir));
+  const temp = await AgentTempCleanup.start({ identity: isolation.identity, workRoot });
+  if (temp.problems.length > 0) {
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `files an earlier agent left in the shared temp places were not all removed: ${temp.problems.join('; ')}`,
+    });
+  }
   const result = await runProcess(
     spec,
     { ...limits, signalAll: (signal) => signalAgent(handle, signal) },
@@ -75,7 +112,10 @@ export async function runAgent(
       onRawLine?.(line, stream);
       for (const event of parser.line(line, stream)) emit(event);
     },
-  ).finally(() => stopEverything(handle));
+  ).finally(async () => {
+    await stopEverything(handle);
+    await cleanTempFiles(temp.cleanup, emit);
+  });
   const end = parser.end({ code: result.exitCode, signal: result.signal });
   for (const event of end.events) emit(event);
 

@@ -198,7 +198,9 @@ async function runSteps(options: JobOptions): Promise<Result> {
       gateway = jobGateway;
       // Worth nothing once the job is over, but it is a key: it never shows in output either.
       options.redactor.add(jobGateway.access.key, "the job's model gateway key");
-      workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity);
+      workspace = await createWorkspace(options.env.workRoot, payload.jobId, identity, {
+        log: (message) => logger.warn(message),
+      });
       const ctx: AgentContext = {
         checkoutDir: workspace.checkout,
         homeDir: workspace.home,

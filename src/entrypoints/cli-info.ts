@@ -8,6 +8,7 @@ import {
   describeIdentity,
   resolveAgentIdentity,
 } from '../isolation/agent-identity.js';
+import { describeTempCleanup } from '../isolation/shared-places.js';
 
 const run = promisify(execFile);
 
@@ -23,11 +24,15 @@ async function versionOf(file: string, args = ['--version']): Promise<string> {
   }
 }
 
-/** Which isolation mode applies on this host (runtime.md, "The agent is untrusted"). */
-async function isolationLine(env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * Which isolation mode applies on this host (runtime.md, "The agent is untrusted"), and which
+ * shared places the agent's leftovers are removed from after every agent run.
+ */
+async function isolationLines(env: NodeJS.ProcessEnv): Promise<string> {
   try {
     const host = currentHost(env.VIBERATOR_AGENT_USER || undefined, env.PATH ?? '');
-    return `isolation: ${describeIdentity(await resolveAgentIdentity(host))}`;
+    const identity = await resolveAgentIdentity(host);
+    return `isolation: ${describeIdentity(identity)}\ntemp cleanup: ${describeTempCleanup(identity)}`;
   } catch (error) {
     return `isolation: not usable: ${(error as Error).message}`;
   }
@@ -62,7 +67,7 @@ export async function runDoctor(
     }
     out.write(`${adapter.slug}: ${line}; needs ${keys}\n`);
   }
-  out.write(`${await isolationLine(env)}\n`);
+  out.write(`${await isolationLines(env)}\n`);
   const git = await whichOnPath('git', env.PATH);
   if (!git) problems += 1;
   out.write(`git: ${git ? await versionOf(git) : 'not found: install git'}\n`);

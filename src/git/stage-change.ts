@@ -127,6 +127,8 @@ function stageEnv(setup: GitSetup, stage: StageDir, extra: Record<string, string
     PATH: setup.hostEnv.PATH ?? '/usr/bin:/bin',
     LC_ALL: 'C',
     HOME: stage.home,
+    // Anything a tool writes for itself stays in the staging area, removed with the workspace.
+    TMPDIR: stage.home,
     GIT_DIR: stage.gitDir,
     GIT_WORK_TREE: setup.workTree,
     GIT_INDEX_FILE: join(stage.gitDir, 'index'),

@@ -1,12 +1,14 @@
-import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { WorkerError } from '../errors.js';
 import type { AgentIdentity } from '../isolation/agent-identity.js';
 import { JOB_ID_PATTERN } from '../payload/schema.js';
+import { removeTree, sweepTrash } from './remove-tree.js';
 
-const run = promisify(execFile);
+/** The agent's directories inside a workspace, by name. */
+const AGENT_DIR_NAMES = ['repo', 'home', 'agent', 'tmp'];
+/** The staging area the worker makes for the agent user after the agent ran (src/git/stage-dir.ts). */
+const STAGE_DIR_NAME = 'stage';
 
 /**
  * The directories of one job, all inside `<workRoot>/<jobId>`. The agent owns only its
@@ -27,7 +29,17 @@ export interface Workspace {
   gitDir: string;
   /** The worker's private directory (mode 0700): git's HOME, scratch space. */
   worker: string;
+  /**
+   * Removes the workspace whatever the agent left in it. When it cannot be removed, it is
+   * moved aside (the job's path is free again) and the promise rejects saying where it went.
+   */
   remove(): Promise<void>;
+}
+
+/** Options of {@link createWorkspace}. */
+export interface WorkspaceOptions {
+  /** Where a line goes when an earlier attempt's leftovers had to be moved aside. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -38,12 +50,14 @@ export interface Workspace {
  *   the worker's but group-writable by the agent's group (setgid, so what the agent writes
  *   stays readable to the worker, a member of that group).
  * The jobId was validated with the payload; it is checked again here because this is where
- * it becomes a path that gets `rm -rf`.
+ * it becomes a path that gets `rm -rf`. An earlier attempt's workspace, whatever the agent
+ * made of it, never stops the job: it is removed, or moved aside (see `remove-tree.ts`).
  */
 export async function createWorkspace(
   workRoot: string,
   jobId: string,
   identity: AgentIdentity,
+  options: WorkspaceOptions = {},
 ): Promise<Workspace> {
   const parent = resolve(workRoot);
   const root = resolve(parent, jobId);
@@ -61,13 +75,19 @@ export async function createWorkspace(
     tmp: join(root, 'tmp'),
     gitDir: join(root, 'git'),
     worker: join(root, 'worker'),
-    // The staging area (made after the agent ran) holds files of the agent user's too.
-    remove: () => removeWorkspace(root, identity, [...agentDirs(workspace), join(root, 'stage')]),
+    remove: async () => {
+      const outcome = await removeTree(root, identity, agentParts(workspace));
+      if (!outcome.removed) {
+        throw new Error(
+          `the job workspace could not be removed (${outcome.why}); it was moved aside to ${outcome.trash}, which the next job in this work root removes`,
+        );
+      }
+    },
   };
   try {
     await mkdir(parent, { recursive: true, mode: 0o711 });
     if (identity.mode !== 'same-user') await letAgentPass(parent);
-    await removeWorkspace(root, identity, agentDirs(workspace));
+    await clearEarlierAttempt(parent, root, identity, agentParts(workspace), options.log);
     await mkdir(root, { mode: 0o700 });
     await mkdir(workspace.worker, { mode: 0o700 });
     await mkdir(join(workspace.worker, 'home'), { mode: 0o700 });
@@ -95,8 +115,16 @@ export async function createWorkspace(
   return workspace;
 }
 
+/**
+ * What the agent user may own when the workspace goes: its directories, and the staging area
+ * the worker makes for it after the agent ran (src/git/stage-dir.ts).
+ */
+function agentParts(ws: Workspace): string[] {
+  return [...agentDirs(ws), join(ws.root, STAGE_DIR_NAME)];
+}
+
 function agentDirs(ws: Workspace): string[] {
-  return [ws.checkout, ws.home, ws.agentConfig, ws.tmp];
+  return AGENT_DIR_NAMES.map((name) => join(ws.root, name));
 }
 
 /** The work root must let the agent user pass (o+x) to reach its directories. */
@@ -115,26 +143,23 @@ async function letAgentPass(parent: string): Promise<void> {
 }
 
 /**
- * Removes a workspace. With sudo, what the agent created inside its directories belongs to
- * the agent user, so the agent user empties them first.
+ * Makes way for the job's workspace: what earlier removals moved aside is swept (best
+ * effort), and an earlier attempt of this job is removed or, failing that, moved aside.
  */
-async function removeWorkspace(
+async function clearEarlierAttempt(
+  parent: string,
   root: string,
   identity: AgentIdentity,
   dirs: string[],
+  log: ((message: string) => void) | undefined,
 ): Promise<void> {
-  if (identity.mode === 'sudo') {
-    const exists = await stat(root).then(
-      () => true,
-      () => false,
+  const stuck = await sweepTrash(parent, identity, [...AGENT_DIR_NAMES, STAGE_DIR_NAME]);
+  if (stuck.length > 0)
+    log?.(`earlier workspaces moved aside could not be removed yet: ${stuck.join(', ')}`);
+  const outcome = await removeTree(root, identity, dirs);
+  if (!outcome.removed) {
+    log?.(
+      `an earlier attempt's workspace could not be removed (${outcome.why}); it was moved aside to ${outcome.trash}`,
     );
-    if (exists) {
-      await run(
-        'sudo',
-        ['-n', '-u', identity.sudoUser, '--', 'find', ...dirs, '-mindepth', '1', '-delete'],
-        { timeout: 120_000, env: { PATH: '/usr/bin:/bin' } },
-      ).catch(() => {});
-    }
   }
-  await rm(root, { recursive: true, force: true });
 }

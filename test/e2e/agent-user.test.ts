@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AGENT_UID } from '../../src/isolation/agent-identity.js';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { marksDir } from '../support/marks-dir.js';
 import { executionPayload } from '../support/payloads.js';
 import { processesOfUid } from '../support/processes.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
@@ -39,8 +40,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    marks = await tempDir('viberator-user-marks-');
-    await chmod(marks, 0o777);
+    marks = await marksDir('viberator-user-marks-');
   });
   afterAll(async () => {
     await users.removeAll();
@@ -130,6 +130,7 @@ describe.runIf(isRoot)('who the agent runs as', () => {
       env: cliEnv({ HOME: home, VIBERATOR_AGENT_USER: '' }),
     });
     expect(doctor.stdout).toMatch(/^isolation: .*same-user mode/m);
+    expect(doctor.stdout).toMatch(/^temp cleanup: same-user mode — .*new top-level entries/m);
   });
 
   it('VIBERATOR_AGENT_USER that sudo does not allow: a clear, non-retryable error before the clone', async () => {

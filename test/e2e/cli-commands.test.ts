@@ -35,6 +35,8 @@ describe('viberator agents and doctor', () => {
     );
     expect(run.stdout).toMatch(/^git: git version \d/m);
     expect(run.stdout).toContain(`node: ${process.version}`);
+    // The shared places the agent's leftovers are removed from (runtime.md).
+    expect(run.stdout).toMatch(/^temp cleanup: .*\/tmp, \/var\/tmp, \/dev\/shm.* SysV IPC/m);
   });
 
   it('doctor finds the pinned CLIs at their pinned versions, and Kimi Code with its Node 22', async () => {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { marksDir } from '../support/marks-dir.js';
 import { executionPayload } from '../support/payloads.js';
 import { processesOfUid } from '../support/processes.js';
 import { cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
@@ -49,8 +50,7 @@ describe.runIf(isRoot)('a hostile agent', () => {
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
     trap = await startTrapServer();
-    marks = await tempDir('viberator-hostile-');
-    await chmod(marks, 0o777);
+    marks = await marksDir('viberator-hostile-');
     workRoot = await tempDir('viberator-hostile-work-');
   });
   afterAll(async () => {

@@ -9,14 +9,15 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { marksDir } from '../support/marks-dir.js';
 import { executionPayload } from '../support/payloads.js';
 import { processesOfUid } from '../support/processes.js';
-import { plantedSecrets, tempDir } from '../support/run-cli.js';
+import { plantedSecrets } from '../support/run-cli.js';
 import {
   argsOf,
   copiesFrom,
@@ -207,8 +208,7 @@ describe.runIf(isRoot)('the images’ runtime layout, outside Docker', () => {
       agentUid: await id('-u', 'viberator-agent'),
     };
     world = await startLocalWorld({ credentials: secrets });
-    marks = await tempDir('viberator-image-marks-');
-    await chmod(marks, 0o777);
+    marks = await marksDir('viberator-image-marks-');
   });
 
   afterAll(async () => {
