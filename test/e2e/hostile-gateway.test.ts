@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalWorld, startLocalWorld } from '../support/local-world/local-world.js';
+import { marksDir } from '../support/marks-dir.js';
 import type { RecordedRequest } from '../support/model-server/model-server.js';
 import { executionPayload } from '../support/payloads.js';
 import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from '../support/run-cli.js';
@@ -36,8 +37,8 @@ describe.runIf(isRoot)('a hostile agent against its model gateway', () => {
 
   beforeAll(async () => {
     world = await startLocalWorld({ credentials: secrets });
-    marks = await tempDir('viberator-hostile-gateway-');
-    await chmod(marks, 0o777);
+    // Under /run: the worker removes the agent user's files in /tmp after the agent.
+    marks = await marksDir('viberator-hostile-gateway-');
     workRoot = await tempDir('viberator-hostile-gateway-work-');
     const upstream = new URL(world.model.url).host;
     const prompt = `Do the work.\n\n[[bash]]\nnode ${ATTACK} ${marks} ${upstream}\n[[end]]\n[[answer]]\nDone.\n[[end]]\n`;

@@ -10,6 +10,7 @@ import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type LocalWorld, startLocalWorld } from './local-world/local-world.js';
+import { marksDir } from './marks-dir.js';
 import { executionPayload } from './payloads.js';
 import { processesWithEnvMarker } from './processes.js';
 import { type CliRun, cliEnv, plantedSecrets, runCli, tempDir } from './run-cli.js';
@@ -114,8 +115,8 @@ export interface HostileJobOptions {
 export async function runHostileJob(opts: HostileJobOptions): Promise<HostileRun> {
   const credentials = plantedSecrets();
   const world = await startLocalWorld({ credentials });
-  const marks = await tempDir('viberator-hostile-marks-');
-  await chmod(marks, 0o777);
+  // Under /run: the worker removes the agent user's files in /tmp after the agent.
+  const marks = await marksDir('viberator-hostile-marks-');
   const workRoot =
     opts.workRoot ?? opts.sudo?.workRoot ?? (await tempDir('viberator-hostile-work-'));
   const base = {
