@@ -1,4 +1,3 @@
-import type { Clanker, Payload } from '../payload/schema.js';
 import {
   cutTo,
   defuseCommentOpeners,
@@ -7,7 +6,8 @@ import {
   oneLine,
   quotePath,
   showHidden,
-} from './inert-text.js';
+} from '../inert-text.js';
+import type { Clanker, Payload } from '../payload/schema.js';
 
 /** Code points of the agent's summary shown; the rest is cut with a count. */
 export const SUMMARY_LIMIT = 4000;

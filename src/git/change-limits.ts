@@ -1,4 +1,5 @@
 import { WorkerError } from '../errors.js';
+import { quotePath as gitQuotePath } from '../inert-text.js';
 
 /**
  * Bounds of what the worker takes over from the agent (runtime.md, "Bounded, whatever the
@@ -80,23 +81,11 @@ export function checkChangeLimits(files: SizedPath[], limits: ChangeLimits): voi
 }
 
 /**
- * A path as one inert line for messages and logs: control characters, quotes and backslashes
- * C-escaped the way git quotes paths, the whole in double quotes, cut when very long.
+ * A path as one inert line for messages and logs: git's quoting of hidden characters
+ * (src/inert-text.ts), always in double quotes so it stands apart from the words around it,
+ * cut when very long.
  */
 export function quotePath(path: string): string {
-  const escaped = path.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
-    /[\u0000-\u001f\u007f-\u009f"\\\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => {
-      const named: Record<string, string> = {
-        '\n': '\\n',
-        '\r': '\\r',
-        '\t': '\\t',
-        '"': '\\"',
-        '\\': '\\\\',
-      };
-      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    },
-  );
-  return `"${escaped.length > 300 ? `${escaped.slice(0, 300)}…` : escaped}"`;
+  const quoted = gitQuotePath(path.length > 300 ? `${path.slice(0, 300)}…` : path);
+  return quoted.startsWith('"') ? quoted : `"${quoted}"`;
 }
