@@ -62,18 +62,33 @@ export function workerGitEnv(
   setup: GitSetup,
   config: Array<[string, string]>,
 ): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     ...pickHostVariables(setup.hostEnv, HOST_NETWORK_VARIABLES),
-    HOME: setup.home,
+    ...isolatedGitEnv(setup.home, setup.author, config),
+  };
+}
+
+/**
+ * What every git process the worker starts runs with, whoever it runs as: no system, global
+ * or XDG config (HOME is `home`), no replace refs, no prompt, the worker's identity, and the
+ * hardening plus `config` as command-line config, which no file can override.
+ */
+export function isolatedGitEnv(
+  home: string,
+  author: { name: string; email: string },
+  config: Array<[string, string]>,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: home,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ATTR_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
     GIT_NO_REPLACE_OBJECTS: '1',
-    GIT_AUTHOR_NAME: setup.author.name,
-    GIT_AUTHOR_EMAIL: setup.author.email,
-    GIT_COMMITTER_NAME: setup.author.name,
-    GIT_COMMITTER_EMAIL: setup.author.email,
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
   };
   return Object.assign(env, commandLineConfig([...GIT_HARDENING, ...config]));
 }

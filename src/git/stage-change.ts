@@ -11,7 +11,7 @@ import {
   type SizedPath,
 } from './change-limits.js';
 import type { GitSetup } from './git-runner.js';
-import { commandLineConfig, GIT_HARDENING, git } from './git-runner.js';
+import { git, isolatedGitEnv } from './git-runner.js';
 import { readAgentFile } from './read-agent-file.js';
 import { gitHeadline } from './repository.js';
 import { createStageDir, type StageDir } from './stage-dir.js';
@@ -122,34 +122,22 @@ export async function stageAgentChange(opts: {
 }
 
 /** The environment of staging git run as the agent user: hardening, no secrets, no HOME config. */
-function stageEnv(setup: GitSetup, stage: StageDir, extra: Record<string, string>) {
+function stageEnv(setup: GitSetup, stage: StageDir): Record<string, string> {
   return {
     PATH: setup.hostEnv.PATH ?? '/usr/bin:/bin',
     LC_ALL: 'C',
-    HOME: stage.home,
     // Anything a tool writes for itself stays in the staging area, removed with the workspace.
     TMPDIR: stage.home,
     GIT_DIR: stage.gitDir,
     GIT_WORK_TREE: setup.workTree,
     GIT_INDEX_FILE: join(stage.gitDir, 'index'),
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_ATTR_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_NO_REPLACE_OBJECTS: '1',
-    GIT_AUTHOR_NAME: setup.author.name,
-    GIT_AUTHOR_EMAIL: setup.author.email,
-    GIT_COMMITTER_NAME: setup.author.name,
-    GIT_COMMITTER_EMAIL: setup.author.email,
-    ...commandLineConfig([
-      ...GIT_HARDENING,
+    ...isolatedGitEnv(stage.home, setup.author, [
       ['log.mailmap', 'false'],
       ['log.showSignature', 'false'],
       ['commit.gpgSign', 'false'],
       ['gc.auto', '0'],
       ['maintenance.auto', 'false'],
     ]),
-    ...extra,
   };
 }
 
@@ -167,7 +155,7 @@ async function runStageScript(
       file: '/bin/sh',
       args: ['-c', script, 'sh', opts.setup.workTree, stage.root, ...args],
       cwd: stage.root,
-      env: stageEnv(opts.setup, stage, {}),
+      env: stageEnv(opts.setup, stage),
     },
     stage.root,
   );

@@ -102,14 +102,7 @@ export class AgentTempCleanup {
         timeoutMs,
         problems,
       );
-      const left = out.split('\0').filter(Boolean);
-      if (left.length > 0)
-        problems.push(
-          `${left.length} left, e.g. ${left
-            .slice(0, 3)
-            .map((path) => JSON.stringify(path))
-            .join(', ')}`,
-        );
+      reportLeft(out.split('\0').filter(Boolean), problems);
     }
     const ipc = ipcObjectsOf(identity.uid);
     if (ipc.length > 0) {
@@ -129,14 +122,10 @@ export class AgentTempCleanup {
       .filter((path) => !holds(path, workRoot));
     if (fresh.length > 0) {
       await run(workerShell(NEW_ENTRIES_SCRIPT, fresh), timeoutMs, problems);
-      const left = fresh.filter((path) => exists(path));
-      if (left.length > 0)
-        problems.push(
-          `${left.length} left, e.g. ${left
-            .slice(0, 3)
-            .map((path) => JSON.stringify(path))
-            .join(', ')}`,
-        );
+      reportLeft(
+        fresh.filter((path) => exists(path)),
+        problems,
+      );
     }
     const ipc = ipcObjectsOf(uid).filter((object) => !before.ipc.has(ipcKey(object)));
     if (ipc.length > 0)
@@ -208,4 +197,11 @@ async function run(
     problems.push((error as Error).message);
     return '';
   }
+}
+
+/** Adds what is still there to `problems`, with a few examples (quoted: names are the agent's). */
+function reportLeft(left: string[], problems: string[]): void {
+  if (left.length === 0) return;
+  const examples = left.slice(0, 3).map((path) => JSON.stringify(path));
+  problems.push(`${left.length} left, e.g. ${examples.join(', ')}`);
 }

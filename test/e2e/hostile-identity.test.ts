@@ -13,6 +13,7 @@ import {
   sudoMode,
   WORK_BRANCH,
 } from '../support/hostile-job.js';
+import { markdownBlocks } from '../support/markdown-blocks.js';
 
 const WORKER = { name: 'Viberator Hostile Worker', email: 'worker@viberator.example' };
 const IDENTITY_ENV = {
@@ -23,12 +24,15 @@ const IDENTITY_ENV = {
 const FOREIGN_TRAILER = /^\s*Viberator-[A-Za-z-]+\s*:.*job_someone_else/m;
 
 /**
- * The lines of a pull request body as GitHub would see their raw HTML and links: code spans
+ * The lines of a pull request body as GitHub would see their raw HTML and links: fenced
+ * code blocks and code spans
  * (inert: their text is shown as is) and backslash escapes taken out.
  */
 function outsideCodeSpans(body: string): string[] {
-  return body
-    .split('\n')
+  // What a renderer interprets: outside fenced code blocks, then outside code spans.
+  return markdownBlocks(body)
+    .filter((block) => !block.fenced)
+    .flatMap((block) => block.lines)
     .map((line) =>
       line.replace(/\\[\s\S]/g, '').replace(/(?<!`)(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '``'),
     );
