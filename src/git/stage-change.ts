@@ -68,7 +68,7 @@ export async function stageAgentChange(opts: {
 
   await run(SURVEY_SCRIPT, [String(limits.maxFileBytes)], 'the survey of the change');
   const special = await readList(stage, 'special');
-  const nested = (await readList(stage, 'nested')).map(parentOf);
+  const nested = (await readList(stage, 'nested')).map(leftOutFor);
   const leftOut = (path: string) =>
     exclude.includes(path) || nested.some((dir) => path === dir || path.startsWith(`${dir}/`));
 
@@ -213,9 +213,13 @@ function sizedRecord(record: string): SizedPath {
   return { size: Number(record.slice(0, space)), path: record.slice(space + 1) };
 }
 
-/** `sub/.git` → `sub`. */
-function parentOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
+/**
+ * What a `.git` found below the top leaves out: `sub/.git` → the repository `sub`; a `.GIT`
+ * of another case (not a repository to git, but no path git may commit either) → itself.
+ */
+function leftOutFor(entry: string): string {
+  const slash = entry.lastIndexOf('/');
+  return entry.slice(slash + 1) === '.git' && slash > 0 ? entry.slice(0, slash) : entry;
 }
 
 /** A byte-string path as text for people (UTF-8, invalid bytes replaced). */

@@ -25,7 +25,7 @@ export const SURVEY_SCRIPT = `chmod u+rwx "$1" 2>/dev/null
 cd "$1" || exit 97
 S="$2"
 me=$(id -u)
-find . -path ./.git -prune -o \\( -name .git -fprint0 "$S/nested" -prune \\) -o \\( \\
+find . -path ./.git -prune -o \\( -iname .git -fprint0 "$S/nested" -prune \\) -o \\( \\
   \\( -type d ! -perm -u=rwx -user "$me" -exec chmod u+rwx {} \\; \\) , \\
   \\( -type f ! -perm -u=r -user "$me" -exec chmod u+r {} + \\) , \\
   \\( \\( -type p -o -type s -o -type b -o -type c -o -xtype p -o -xtype s \\) -fprint0 "$S/special" \\) , \\

@@ -133,9 +133,10 @@ describe.runIf(isRoot)('taking over what the agent left (root worker, agent uid)
       printf 'ref: refs/heads/main\\n' > .git/HEAD
       ln -s "$1/secret" .git/packed-refs && echo z > z.txt && cd ..
       mkdir -p deep/er && ln -s "$1/repo/.git" deep/er/.git && echo y > deep/er/y.txt
+      mkdir -p .GIT cased/.Git && echo c > .GIT/config && echo c > cased/.Git/HEAD && echo c > cased/c.txt
       echo kept > kept.txt`);
-    expect(taken.changedFiles).toEqual(['kept.txt']);
-    expect(taken.nested.sort()).toEqual(['deep/er', 'sub']);
+    expect(taken.changedFiles).toEqual(['cased/c.txt', 'kept.txt']);
+    expect(taken.nested.sort()).toEqual(['.GIT', 'cased/.Git', 'deep/er', 'sub']);
     expect(tree).not.toMatch(/^160000/m);
     expect(JSON.stringify(taken)).not.toContain(marker);
   });
