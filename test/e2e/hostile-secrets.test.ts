@@ -118,6 +118,23 @@ describe.runIf(isRoot)('a hostile agent: secrets past the push scan', () => {
     await expectRefused(run, value);
   }, 150_000);
 
+  it('(g) other attribute forms (binary, an undefined filter and diff driver): refused, naming both files', async () => {
+    const { run, value } = await leakJob('job_h4_binary_attr', 'binary-attribute');
+    await expectRefused(run, value, 'deploy.cfg');
+    expect(String(run.run.result?.failure?.message)).toContain('deploy.ini');
+  }, 150_000);
+
+  it('(h) hexadecimal and UTF-16: refused, naming both files', async () => {
+    const { run, value } = await leakJob('job_h4_hex_utf16', 'hex-utf16');
+    await expectRefused(run, value, 'deploy.hex');
+    expect(String(run.run.result?.failure?.message)).toContain('deploy.u16');
+  }, 150_000);
+
+  it('(i) as the target of a symlink (a link is data: its target is its blob): refused', async () => {
+    const { run, value } = await leakJob('job_h4_link_target', 'link-target');
+    await expectRefused(run, value, 'deploy.link');
+  }, 150_000);
+
   it('sudo mode: a file with a NUL byte is refused the same way', async () => {
     const mode = await sudoMode();
     modes.push(mode);
