@@ -328,7 +328,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
             commit.message,
             options.redactor.secrets(),
           );
-          await pushBranch(git, branch, checkout.remoteBranchSha);
+          await pushBranch(git, branch, checkout.remoteBranchSha, commit.headSha);
         });
         await step('opening_pr', async () => {
           const pr = await openPr(

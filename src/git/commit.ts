@@ -74,8 +74,8 @@ function inert(message: string): string {
 
 /**
  * Commits the staged tree on the base commit as the worker (author and committer are the
- * worker's identity, from its git environment), and moves HEAD to it. Objects only: no hook,
- * no work tree, nothing of the agent's is read. Returns the new commit.
+ * worker's identity, from its git environment). Objects only: no hook, no work tree, nothing
+ * of the agent's is read, no ref moved (the push names the commit). Returns the new commit.
  */
 export async function commitTree(
   setup: GitSetup,
@@ -83,12 +83,10 @@ export async function commitTree(
   tree: string,
   message: string,
 ): Promise<string> {
-  const commit = (
+  return (
     await git(setup, ['commit-tree', tree, '-p', baseSha, '-F', '-'], {
       objectsOnly: true,
       input: message,
     })
   ).stdout.trim();
-  await git(setup, ['update-ref', 'HEAD', commit], { objectsOnly: true });
-  return commit;
 }

@@ -3,7 +3,7 @@ import { git } from './git-runner.js';
 import { type GitSetup, gitErrorText, gitFailure, gitHeadline } from './repository.js';
 
 /**
- * Pushes HEAD to the work branch of `setup.source` itself — the URL, never a remote name
+ * Pushes `commit` to the work branch of `setup.source` itself — the URL, never a remote name
  * whose configuration could say otherwise. A branch left by an earlier attempt of the job is
  * replaced, but only if it still points where it did when the job started
  * (force-with-lease with `expectedSha`, '' for "must not exist"): the branch is the worker's,
@@ -13,6 +13,8 @@ export async function pushBranch(
   setup: GitSetup,
   branch: string,
   expectedSha: string,
+  /** The commit to push: the worker's own, by id. */
+  commit = 'HEAD',
 ): Promise<void> {
   const ref = `refs/heads/${branch}`;
   try {
@@ -24,7 +26,7 @@ export async function pushBranch(
         '--no-verify',
         `--force-with-lease=${ref}:${expectedSha}`,
         setup.source,
-        `HEAD:${ref}`,
+        `${commit}:${ref}`,
       ],
       { network: true, objectsOnly: true },
     );

@@ -66,7 +66,11 @@ export async function stageAgentChange(opts: {
   const run = (script: string, args: string[], name: string) =>
     runStageScript(opts, stage, script, args, name, deadline);
 
-  await run(SURVEY_SCRIPT, [String(limits.maxFileBytes)], 'the survey of the change');
+  await run(
+    SURVEY_SCRIPT,
+    [String(limits.maxFileBytes), String(opts.identity.uid)],
+    'the survey of the change',
+  );
   const special = await readList(stage, 'special');
   const nested = (await readList(stage, 'nested')).map(leftOutFor);
   const leftOut = (path: string) =>

@@ -11,19 +11,20 @@ export const TEMP_CLEANUP_TIMEOUT_MS = 30_000;
 
 /**
  * Run as the agent user: `$1` its uid, `$2` the work root (never entered: the job's
- * workspace is cleaned with the workspace), then the places. First every directory it owns
- * gets its rights back (chmod 000 is no obstacle; `chmod -R` fixes a directory before
- * reading it and never follows a link inside), then every entry it owns is removed with
- * what is under it, then what survived is printed. `-xdev` keeps to the place's own file
- * system; nothing is followed, so a link of the agent's is removed, never its target.
+ * workspace is cleaned with the workspace), then the places — in one walk of them all. Each
+ * entry it owns is handed, not walked into, to one batch that gives its directories their
+ * rights back (chmod 000 is no obstacle: `chmod -R` fixes a directory before reading it and
+ * never follows a link inside), removes it with what is under it, and prints what survived.
+ * `-xdev` keeps to each place's own file system; nothing is followed, so a link of the
+ * agent's is removed, never its target.
  */
 const AGENT_USER_SCRIPT = `uid=$1 keep=$2
 shift 2
-for place in "$@"; do
-  find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -type d -prune -exec chmod -R u+rwX -- {} + \\) 2>/dev/null
-  find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -exec rm -rf --one-file-system -- {} + \\) 2>/dev/null
-  find "$place" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -print0 \\) 2>/dev/null
-done
+[ "$#" -gt 0 ] || exit 0
+find "$@" -xdev -mindepth 1 \\( -samefile "$keep" -prune \\) -o \\( -user "$uid" -prune -exec sh -c '
+  chmod -R u+rwX -- "$@" 2>/dev/null
+  rm -rf --one-file-system -- "$@" 2>/dev/null
+  for e in "$@"; do if [ -e "$e" ] || [ -L "$e" ]; then printf "%s\\0" "$e"; fi; done' sh {} + \\) 2>/dev/null
 exit 0`;
 
 /** Run as the worker in same-user mode over the new top-level entries given. */
