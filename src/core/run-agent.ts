@@ -77,6 +77,11 @@ export async function runAgent(
     path: string;
     /** The work root (default: the one holding the checkout), never touched by the cleanup. */
     workRoot?: string;
+    /**
+     * The cleanup of the shared temp places, started earlier (while the repository is
+     * cloned, so its first pass costs the job no time); started here when absent.
+     */
+    tempCleanup?: ReturnType<typeof AgentTempCleanup.start>;
   },
   limits: AgentRunLimits,
   redact: (text: string) => string,
@@ -97,7 +102,8 @@ export async function runAgent(
   );
   // <workRoot>/<jobId>/repo: the workspace layout of workspace.ts.
   const workRoot = isolation.workRoot ?? dirname(dirname(ctx.checkoutDir));
-  const temp = await AgentTempCleanup.start({ identity: isolation.identity, workRoot });
+  const temp = await (isolation.tempCleanup ??
+    AgentTempCleanup.start({ identity: isolation.identity, workRoot }));
   if (temp.problems.length > 0) {
     emit({
       type: 'log',

@@ -13,6 +13,7 @@ import type { GitSetup } from '../git/repository.js';
 import { refuseSecretsInChange } from '../git/secret-scan.js';
 import { takeAgentChange } from '../git/take-agent-change.js';
 import { WorkerGitDir } from '../git/worker-git-dir.js';
+import { AgentTempCleanup } from '../isolation/agent-temp.js';
 import { handOverToAgent } from '../isolation/hand-over.js';
 import type { Logger } from '../log.js';
 import type { Clanker } from '../payload/schema.js';
@@ -101,6 +102,8 @@ async function runSteps(options: JobOptions): Promise<Result> {
   let current: Step = 'received';
   let workspace: Workspace | undefined;
   let gateway: JobGateway | undefined;
+  // Awaited whatever happens: none of the agent user's processes outlives the job.
+  let tempCleanupStarted: Promise<unknown> | undefined;
   // Stops the agent: the worker asked to stop (SIGTERM), or the budget is used up.
   const agentStop = new AbortController();
   const stopAgent = () => agentStop.abort();
@@ -250,6 +253,10 @@ async function runSteps(options: JobOptions): Promise<Result> {
       signal: options.signal,
     };
 
+    // What an earlier agent of this user left in the shared temp places goes while the
+    // repository is cloned (runtime.md, "Nothing of a job waits for the next").
+    const tempCleanup = AgentTempCleanup.start({ identity, workRoot: options.env.workRoot });
+    tempCleanupStarted = tempCleanup.catch(() => undefined);
     const { checkout, gitDirState } = await step('cloning', async () => {
       const checkout = await cloneRepository(git, ws.worker, payload.repository.baseBranch, branch);
       const gitDirState = await WorkerGitDir.capture(ws.gitDir);
@@ -269,7 +276,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
         jobGateway,
         adapter,
         ctx,
-        { identity, path: options.env.host.PATH ?? '/usr/bin:/bin' },
+        { identity, path: options.env.host.PATH ?? '/usr/bin:/bin', tempCleanup },
         {
           ...agentLimit(),
           inactivityMs: options.env.agentInactivityMs,
@@ -367,6 +374,7 @@ async function runSteps(options: JobOptions): Promise<Result> {
     return finish({ ...result, failure }, started, 'failed', options);
   } finally {
     options.signal?.removeEventListener('abort', stopAgent);
+    await tempCleanupStarted;
     await gateway?.close();
     if (workspace && !options.keepWorkspace) {
       await workspace
