@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, readdir, rename } from 'node:fs/promises';
+import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AgentIdentity } from '../isolation/agent-identity.js';
 import { agentShell, workerShell } from '../isolation/agent-shell.js';
@@ -51,6 +51,17 @@ export async function removeTree(
   agentDirs: string[],
 ): Promise<RemovalOutcome> {
   if (!(await present(root))) return { removed: true };
+  // The common case, without a process: root (or the agent's own user) removes an ordinary
+  // tree in-process. What that cannot do (a chain past PATH_MAX, modes the worker may not
+  // override) falls to the passes below, which can.
+  if (
+    identity.mode !== 'sudo' &&
+    (await rm(root, { recursive: true, force: true }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { removed: true };
   let why = '';
   if (identity.mode === 'sudo') {
     why = await attempt(
