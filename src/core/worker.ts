@@ -310,12 +310,15 @@ async function runSteps(options: JobOptions): Promise<Result> {
           exclude: placed.paths,
           limits: options.env.changeLimits,
         });
-        for (const path of taken.special)
-          logger.warn(`not committed: ${quotePath(path)} is a FIFO, socket or device`);
-        for (const path of taken.nested)
-          logger.warn(
-            `not committed: ${quotePath(path)} is a nested git repository; nothing under it is taken`,
-          );
+        // Said in the job's events too: the platform and the transcript show what was left out.
+        const leftOut = [
+          ...taken.special.map((path) => `${quotePath(path)} is a FIFO, socket or device`),
+          ...taken.nested.map(
+            (path) => `${quotePath(path)} holds a nested git repository; nothing under it is taken`,
+          ),
+        ];
+        for (const why of leftOut)
+          events.emit({ type: 'log', level: 'warn', message: `not committed: ${why}` });
         if (taken.changedFiles.length === 0 && phase === 'execution') {
           throw new WorkerError(
             'no_changes',

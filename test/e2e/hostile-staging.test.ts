@@ -256,6 +256,10 @@ describe.runIf(isRoot)('a hostile agent: FIFOs and sockets', () => {
       timeoutMs: 90_000,
     });
     await expectCompletesQuickly(job, ['.gitignore']);
+    // What was left out is said where the platform and the transcript see it: an event.
+    expect(job.run.progress.join('\n')).toContain(
+      'not committed: ".gitignore" is a FIFO, socket or device',
+    );
   }, 150_000);
 
   it('FIFOs as .gitattributes, sub/.gitignore, a plain file, a subdir .git, and a unix socket: no hang, none committed', async () => {
