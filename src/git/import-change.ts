@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { WorkerError } from '../errors.js';
 import { type ChangeLimits, checkChangeLimits, limitError } from './change-limits.js';
-import { type GitSetup, git } from './git-runner.js';
+import { GitCommandError, type GitSetup, git } from './git-runner.js';
 import { gitHeadline } from './repository.js';
 import type { StagedChange } from './stage-change.js';
 
@@ -73,15 +73,17 @@ async function indexPack(setup: GitSetup, packPath: string, maxBytes: number): P
         `the staged objects take more than ${Math.round(maxBytes / 1024 / 1024)} MiB (VIBERATOR_MAX_CHANGE_SIZE)`,
       );
     }
-    const outcome = await git(
-      setup,
-      ['index-pack', '--strict', '--stdin', `--max-input-size=${maxBytes}`],
-      { objectsOnly: true, inputFd: handle.fd, okExitCodes: [128] },
-    );
-    if (outcome.exitCode !== 0) throw stagingBroken('git index-pack --strict refused the pack');
+    await git(setup, ['index-pack', '--strict', '--stdin', `--max-input-size=${maxBytes}`], {
+      objectsOnly: true,
+      inputFd: handle.fd,
+    });
   } catch (error) {
     if (error instanceof WorkerError) throw error;
-    throw stagingBroken(`git refused the staged objects: ${gitHeadline(String(error))}`);
+    // git's words about objects the agent wrote: nothing it could not read itself.
+    const words = error instanceof GitCommandError ? error.stderr : String(error);
+    throw stagingBroken(
+      `git index-pack --strict refused the staged objects: ${gitHeadline(words)}`,
+    );
   } finally {
     await handle.close();
   }

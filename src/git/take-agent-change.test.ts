@@ -181,6 +181,18 @@ describe.runIf(isRoot)('taking over what the agent left (root worker, agent uid)
     expect(Number(du.split('\t')[0])).toBeLessThan(50_000);
   });
 
+  it("objects git's own checks refuse (a .gitmodules with an option for a URL) are not taken over", async () => {
+    const error = await failure(
+      job(
+        `printf '[submodule "x"]\\n\\tpath = x\\n\\turl = --upload-pack=touch /tmp/pwned\\n' > .gitmodules`,
+      ),
+    );
+    expect(error.code).toBe('push_failed');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('index-pack --strict refused the staged objects');
+    expect(error.message).toMatch(/gitmodulesUrl|disallowed submodule url/i);
+  });
+
   it('more files, or more bytes, than the limits allow: refused naming the limit', async () => {
     const many = await failure(
       job('for i in $(seq 1 30); do echo $i > f$i.txt; done', { maxFiles: 10 }),
