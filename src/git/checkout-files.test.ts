@@ -18,6 +18,7 @@ import { DEFAULT_CHANGE_LIMITS } from './change-limits.js';
 import { cloneRepository } from './clone.js';
 import type { GitSetup } from './repository.js';
 import { takeAgentChange } from './take-agent-change.js';
+import { testGitSetup } from './test-git-setup.js';
 import { WorkerGitDir } from './worker-git-dir.js';
 
 const run = promisify(execFile);
@@ -42,17 +43,7 @@ describe('instruction files placed in the checkout', () => {
     const gid = process.getgid?.() ?? 0;
     const identity: AgentIdentity = { mode: 'same-user', uid, gid, label: 'the worker user' };
     ws = await createWorkspace(join(root, 'work'), 'job_files', identity);
-    setup = {
-      source: origin,
-      tokenSecret: 'GITHUB_TOKEN',
-      gitUsername: 'x-access-token',
-      author: { name: 'Viberator', email: 'v@example.invalid' },
-      hostEnv: { PATH: process.env.PATH },
-      home: join(ws.worker, 'home'),
-      gitDir: ws.gitDir,
-      workTree: ws.checkout,
-      limits: { networkMs: 60_000, localMs: 60_000, stallSeconds: 30 },
-    };
+    setup = testGitSetup(origin, ws);
   });
   afterEach(async () => rm(root, { recursive: true, force: true }));
 

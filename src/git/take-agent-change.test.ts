@@ -19,6 +19,7 @@ import { cloneRepository } from './clone.js';
 import type { GitSetup } from './repository.js';
 import { refuseSecretsInChange } from './secret-scan.js';
 import { takeAgentChange } from './take-agent-change.js';
+import { testGitSetup } from './test-git-setup.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -72,17 +73,7 @@ describe.runIf(isRoot)('taking over what the agent left (root worker, agent uid)
       'init',
     ]);
     ws = await createWorkspace(join(root, 'work'), 'job_take', identity);
-    setup = {
-      source: origin,
-      tokenSecret: 'GITHUB_TOKEN',
-      gitUsername: 'x-access-token',
-      author: { name: 'Viberator', email: 'v@example.invalid' },
-      hostEnv: { PATH: process.env.PATH },
-      home: join(ws.worker, 'home'),
-      gitDir: ws.gitDir,
-      workTree: ws.checkout,
-      limits: { networkMs: 60_000, localMs: 60_000, stallSeconds: 30 },
-    };
+    setup = testGitSetup(origin, ws);
   });
   afterEach(async () => {
     await run('pkill', ['-KILL', '-U', String(identity.uid)]).catch(() => {});

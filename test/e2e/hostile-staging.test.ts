@@ -90,6 +90,11 @@ function paths(secret: WorkerOnly): string[] {
 }
 
 /** The marker appears in nothing the job reported or pushed. */
+/** A root-worker job whose agent runs one variant of nested.sh against `secret`'s files. */
+function nestedJob(jobId: string, variant: string, secret: WorkerOnly): Promise<HostileRun> {
+  return runHostileJob({ jobId, script: 'nested.sh', args: [variant, ...paths(secret)] });
+}
+
 async function expectNoLeak(job: HostileRun, marker: string): Promise<void> {
   for (const [surface, text] of Object.entries(await reportedSurfaces(job))) {
     const line = text.split('\n').find((candidate) => candidate.includes(marker));
@@ -156,11 +161,7 @@ describe.runIf(isRoot)('a hostile agent: nested repositories', () => {
 
   it('a nested packed-refs linked to a root-only file: its line appears nowhere, the job completes without the nested repository', async () => {
     secret = await workerOnly();
-    job = await runHostileJob({
-      jobId: 'job_h1_packed_refs',
-      script: 'nested.sh',
-      args: ['packed-refs', ...paths(secret)],
-    });
+    job = await nestedJob('job_h1_packed_refs', 'packed-refs', secret);
     await expectScriptRan(job);
     await expectNoLeak(job, secret.marker);
     await expectCompletedWithout(job, ['nested']);
@@ -182,11 +183,7 @@ describe.runIf(isRoot)('a hostile agent: nested repositories', () => {
     'variant %s (%s): nothing followed, nothing leaks, the job completes without it',
     async (variant, _what, dir) => {
       secret = await workerOnly();
-      job = await runHostileJob({
-        jobId: `job_h1_${variant.replace(/-/g, '_')}`,
-        script: 'nested.sh',
-        args: [variant, ...paths(secret)],
-      });
+      job = await nestedJob(`job_h1_${variant.replace(/-/g, '_')}`, variant, secret);
       await expectScriptRan(job);
       await expectNoLeak(job, secret.marker);
       await expectNoGitlink(job, secret.commitId);
@@ -197,11 +194,7 @@ describe.runIf(isRoot)('a hostile agent: nested repositories', () => {
 
   it('a gitfile naming a root-only repository: no gitlink, its commit id nowhere, the nested files left out', async () => {
     secret = await workerOnly();
-    job = await runHostileJob({
-      jobId: 'job_h2_gitfile',
-      script: 'nested.sh',
-      args: ['gitfile', ...paths(secret)],
-    });
+    job = await nestedJob('job_h2_gitfile', 'gitfile', secret);
     await expectScriptRan(job);
     await expectNoGitlink(job, secret.commitId);
     await expectNoLeak(job, secret.marker);
